@@ -1,0 +1,731 @@
+package io.github.sisksse;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.http.server.ServerHttpResponse;
+import org.springframework.util.Assert;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter.DataWithMediaType;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+import org.springframework.web.util.DisconnectedClientHelper;
+
+/**
+ * The one class where an event source's concurrency lives.
+ * <p>
+ * <b>Thread safety.</b> All mutable state is guarded by {@link #lock}, which is only ever held for a few field
+ * updates and never while writing to the network or running user code. Events are encoded by the sending thread
+ * before the lock is taken, then appended to a bounded queue. A writer task, submitted to the registry's shared
+ * writer executor only while none is active for this source ({@link #writerActive}), drains the whole queue and
+ * writes it with one {@link SseEmitter#send(Set)}, i.e. one write and one flush, and repeats until the queue is
+ * empty. So at most one thread writes to the emitter at a time, every event is written whole, and events keep
+ * the order in which they entered the queue. The writer is also the only thread that completes the emitter, so
+ * no other thread ever waits on the emitter's own lock while a write to a slow client is blocked.
+ * <p>
+ * <b>Lifecycle.</b> {@code OPEN} accepts events. {@link #end} moves to {@code CLOSING} (graceful: the writer
+ * writes what is queued, then completes the response) or straight to {@code CLOSED} (abrupt: the queue is
+ * dropped). The first end wins and fixes the {@link CloseReason}; {@link #closed} is completed with it exactly
+ * once. Timers (ping, wait-for-fail, lifetime) are single scheduled tasks on the shared scheduler that re-arm
+ * themselves; they are cancelled when the source ends.
+ */
+final class DefaultEventSource implements EventSource {
+
+	private static final Log logger = LogFactory.getLog(DefaultEventSource.class);
+
+	private static final MediaType TEXT_EVENT_STREAM_UTF8 = new MediaType(MediaType.TEXT_EVENT_STREAM,
+			StandardCharsets.UTF_8);
+
+	private static final byte[] OPEN_COMMENT = EventEncoder.comment("");
+
+	private final @Nullable String identifier;
+
+	private final DefaultEventSourceRegistry registry;
+
+	private final Emitter emitter = new Emitter();
+
+	private final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
+
+	private final Ping ping;
+
+	private final ReentrantLock lock = new ReentrantLock();
+
+	// Guarded by lock
+
+	private final ArrayDeque<Frame> queue = new ArrayDeque<>();
+
+	private int queuedEvents;
+
+	private long queuedBytes;
+
+	private State state = State.OPEN;
+
+	private @Nullable CloseReason reason;
+
+	private boolean writerActive;
+
+	private boolean responseStarted;
+
+	private boolean eventSent;
+
+	private boolean emitterCompleted;
+
+	private boolean writeFailed;
+
+	private final HttpHeaders userHeaders = new HttpHeaders();
+
+	private @Nullable Duration idleTimeout;
+
+	private @Nullable ScheduledFuture<?> idleTask;
+
+	private @Nullable ScheduledFuture<?> lifetimeTask;
+
+	// Written by one thread at a time, read by timers and container callbacks
+
+	private volatile boolean containerDone;
+
+	private volatile long lastWriteNanos = System.nanoTime();
+
+	private volatile long idleSinceNanos = System.nanoTime();
+
+	DefaultEventSource(@Nullable String identifier, DefaultEventSourceRegistry registry) {
+		this.identifier = identifier;
+		this.registry = registry;
+		this.ping = new Ping(registry.settings);
+		// The first write commits the response headers, so the client sees the stream open at once.
+		Duration retry = registry.settings.retry;
+		this.queue.add(new Frame((retry != null) ? EventEncoder.retry(retry) : OPEN_COMMENT, Kind.CONTROL));
+		this.emitter.onCompletion(() -> containerEnded(CloseReason.CLIENT_GONE, null));
+		this.emitter.onError((ex) -> containerEnded(
+				DisconnectedClientHelper.isClientDisconnectedException(ex) ? CloseReason.CLIENT_GONE : CloseReason.ERROR,
+				ex));
+		this.emitter.onTimeout(() -> containerEnded(CloseReason.LIFETIME_EXPIRED, null));
+	}
+
+	/**
+	 * Start the timers; called once the source is registered.
+	 */
+	void start() {
+		EventSourceRegistry.Builder settings = this.registry.settings;
+		this.lock.lock();
+		try {
+			if (this.state != State.OPEN) {
+				return;
+			}
+			if (settings.maxLifetime != null) {
+				this.lifetimeTask = schedule(() -> end(CloseReason.LIFETIME_EXPIRED, true, false, null),
+						settings.maxLifetime.toNanos());
+			}
+			if (settings.waitForFail != null) {
+				armIdleTimeout(settings.waitForFail);
+			}
+			if (settings.pingEnabled) {
+				this.ping.startLocked();
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	@Override
+	public @Nullable String identifier() {
+		return this.identifier;
+	}
+
+	@Override
+	public EventSource header(String name, String value) {
+		Assert.hasText(name, "Header name must not be empty");
+		EventEncoder.checkNoLineBreak("Header name", name);
+		EventEncoder.checkNoLineBreak("Header value", value);
+		Assert.isTrue(name.indexOf(':') < 0, () -> "Header name must not contain ':': " + name);
+		this.lock.lock();
+		try {
+			if (this.eventSent) {
+				throw new IllegalStateException(
+						"Cannot add header '" + name + "': an event was already sent; add headers before the first send");
+			}
+			if (this.responseStarted) {
+				throw new IllegalStateException(
+						"Cannot add header '" + name + "': the response headers were already written");
+			}
+			this.userHeaders.add(name, value);
+		}
+		finally {
+			this.lock.unlock();
+		}
+		return this;
+	}
+
+	@Override
+	public boolean send(Object data) {
+		Assert.notNull(data, "Data must not be null");
+		return offer(this.registry.encoder.encode(data));
+	}
+
+	@Override
+	public boolean send(ServerSentEvent<?> event) {
+		Assert.notNull(event, "Event must not be null");
+		return offer(this.registry.encoder.encode(event));
+	}
+
+	@Override
+	public CompletableFuture<CloseReason> waitForFail(Duration idleTimeout) {
+		Assert.isTrue(!idleTimeout.isNegative() && !idleTimeout.isZero(), "Wait-for-fail timeout must be positive");
+		this.lock.lock();
+		try {
+			if (this.state == State.OPEN) {
+				this.idleSinceNanos = System.nanoTime();
+				armIdleTimeout(idleTimeout);
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+		return whenClosed();
+	}
+
+	@Override
+	public CompletableFuture<CloseReason> keepAlive() {
+		this.lock.lock();
+		try {
+			this.idleTimeout = null;
+			this.idleTask = cancel(this.idleTask);
+		}
+		finally {
+			this.lock.unlock();
+		}
+		return whenClosed();
+	}
+
+	@Override
+	public EventSource withPing(Consumer<PingPolicy> configurer) {
+		configurer.accept(this.ping);
+		return this;
+	}
+
+	@Override
+	public SseEmitter close() {
+		end(CloseReason.CLOSED_BY_SERVER, true, true, null);
+		return this.emitter;
+	}
+
+	@Override
+	public boolean isOpen() {
+		this.lock.lock();
+		try {
+			return this.state == State.OPEN;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	@Override
+	public CompletableFuture<CloseReason> whenClosed() {
+		return this.closed.copy();
+	}
+
+	@Override
+	public SseEmitter emitter() {
+		return this.emitter;
+	}
+
+	@Override
+	public String toString() {
+		return "EventSource[" + ((this.identifier != null) ? this.identifier : "anonymous") + "]";
+	}
+
+	/**
+	 * End the source. The first call wins; a later abrupt end only stops a graceful close that is still writing.
+	 * @param why the reason, kept only if this is the first end
+	 * @param graceful whether to write what is queued before completing the response
+	 * @param closeEvent whether to write the configured close event last (graceful only)
+	 * @param cause the failure, for the debug log
+	 */
+	void end(CloseReason why, boolean graceful, boolean closeEvent, @Nullable Throwable cause) {
+		boolean submit;
+		CloseReason finalReason;
+		this.lock.lock();
+		try {
+			if (this.state == State.CLOSED || (this.state == State.CLOSING && graceful)) {
+				return;
+			}
+			if (this.reason == null) {
+				this.reason = why;
+			}
+			finalReason = this.reason;
+			this.idleTask = cancel(this.idleTask);
+			this.lifetimeTask = cancel(this.lifetimeTask);
+			this.ping.cancelLocked();
+			if (graceful) {
+				this.state = State.CLOSING;
+				byte[] event = this.registry.closeEvent;
+				if (closeEvent && event != null) {
+					this.queue.add(new Frame(event, Kind.CONTROL));
+				}
+			}
+			else {
+				this.state = State.CLOSED;
+				this.queue.clear();
+				this.queuedEvents = 0;
+				this.queuedBytes = 0;
+			}
+			submit = activateWriter();
+		}
+		finally {
+			this.lock.unlock();
+		}
+		if (logger.isDebugEnabled()) {
+			logger.debug(this + " ending: " + why + ((cause != null) ? " (" + cause + ")" : ""));
+		}
+		this.registry.remove(this);
+		if (!graceful) {
+			this.closed.complete(finalReason);
+		}
+		if (submit) {
+			submitWriter();
+		}
+	}
+
+	private void containerEnded(CloseReason why, @Nullable Throwable cause) {
+		this.containerDone = true;
+		end(why, false, false, cause);
+	}
+
+	/**
+	 * Called by the emitter while Spring MVC writes the response headers, just before it starts streaming.
+	 */
+	void onResponseStart(HttpHeaders headers) {
+		boolean submit;
+		this.lock.lock();
+		try {
+			headers.setContentType(TEXT_EVENT_STREAM_UTF8);
+			headers.setCacheControl("no-cache");
+			headers.set("X-Accel-Buffering", "no");
+			this.userHeaders.forEach(headers::put);
+			this.responseStarted = true;
+			submit = activateWriter();
+		}
+		finally {
+			this.lock.unlock();
+		}
+		if (submit) {
+			submitWriter();
+		}
+	}
+
+	private boolean offer(byte[] bytes) {
+		boolean submit = false;
+		boolean overflow = false;
+		EventSourceRegistry.Builder settings = this.registry.settings;
+		this.lock.lock();
+		try {
+			if (this.state != State.OPEN) {
+				return false;
+			}
+			this.eventSent = true;
+			if (this.queuedEvents > 0 && (this.queuedEvents >= settings.queueMaxEvents
+					|| this.queuedBytes + bytes.length > settings.queueMaxBytes)) {
+				if (settings.overflow == OverflowPolicy.CLOSE) {
+					overflow = true;
+				}
+				else {
+					dropOldestUntilFits(bytes.length, settings);
+				}
+			}
+			if (!overflow) {
+				this.queue.add(new Frame(bytes, Kind.EVENT));
+				this.queuedEvents++;
+				this.queuedBytes += bytes.length;
+				submit = activateWriter();
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+		if (overflow) {
+			end(CloseReason.QUEUE_OVERFLOW, false, false, null);
+			return false;
+		}
+		if (submit) {
+			submitWriter();
+		}
+		return true;
+	}
+
+	private void dropOldestUntilFits(int length, EventSourceRegistry.Builder settings) {
+		Iterator<Frame> frames = this.queue.iterator();
+		while (this.queuedEvents > 0 && frames.hasNext() && (this.queuedEvents >= settings.queueMaxEvents
+				|| this.queuedBytes + length > settings.queueMaxBytes)) {
+			Frame frame = frames.next();
+			if (frame.kind == Kind.EVENT) {
+				frames.remove();
+				this.queuedEvents--;
+				this.queuedBytes -= frame.bytes.length;
+			}
+		}
+	}
+
+	/**
+	 * Claim the writer role if the response has started and no writer is active. Call with the lock held.
+	 * @return whether the caller must submit the writer task
+	 */
+	private boolean activateWriter() {
+		if (this.writerActive || !this.responseStarted || this.emitterCompleted) {
+			return false;
+		}
+		this.writerActive = true;
+		return true;
+	}
+
+	private void submitWriter() {
+		try {
+			this.registry.writers.execute(this::drain);
+		}
+		catch (RejectedExecutionException ex) {
+			this.lock.lock();
+			try {
+				this.writerActive = false;
+				this.emitterCompleted = true;
+			}
+			finally {
+				this.lock.unlock();
+			}
+			end(CloseReason.SHUTDOWN, false, false, ex);
+		}
+	}
+
+	/**
+	 * The writer task: write everything queued, repeatedly, then complete the response once the source ended.
+	 */
+	private void drain() {
+		for (;;) {
+			List<Frame> batch = null;
+			boolean complete = false;
+			boolean skipEmitter = false;
+			this.lock.lock();
+			try {
+				if (!this.queue.isEmpty()) {
+					batch = new ArrayList<>(this.queue);
+					this.queue.clear();
+					this.queuedEvents = 0;
+					this.queuedBytes = 0;
+				}
+				else if (this.state != State.OPEN && !this.emitterCompleted) {
+					this.emitterCompleted = true;
+					complete = true;
+					skipEmitter = this.containerDone || this.writeFailed;
+				}
+				else {
+					this.writerActive = false;
+					return;
+				}
+			}
+			finally {
+				this.lock.unlock();
+			}
+			if (batch != null) {
+				write(batch);
+			}
+			else if (complete) {
+				if (!skipEmitter) {
+					completeEmitter();
+				}
+				finishClose();
+			}
+		}
+	}
+
+	private void write(List<Frame> batch) {
+		int length = 0;
+		for (Frame frame : batch) {
+			length += frame.bytes.length;
+		}
+		byte[] bytes = new byte[length];
+		int offset = 0;
+		boolean onlyPings = true;
+		boolean activity = false;
+		for (Frame frame : batch) {
+			System.arraycopy(frame.bytes, 0, bytes, offset, frame.bytes.length);
+			offset += frame.bytes.length;
+			onlyPings &= (frame.kind == Kind.PING);
+			activity |= (frame.kind == Kind.EVENT
+					|| (frame.kind == Kind.PING && this.registry.settings.pingResetsWaitForFail));
+		}
+		try {
+			this.emitter.send(Set.of(new DataWithMediaType(bytes, TEXT_EVENT_STREAM_UTF8)));
+			long now = System.nanoTime();
+			this.lastWriteNanos = now;
+			if (activity) {
+				this.idleSinceNanos = now;
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			this.lock.lock();
+			try {
+				this.writeFailed = (ex instanceof IOException);
+			}
+			finally {
+				this.lock.unlock();
+			}
+			CloseReason why = this.containerDone ? CloseReason.CLIENT_GONE
+					: onlyPings ? CloseReason.PING_FAILED : CloseReason.SEND_FAILED;
+			end(why, false, false, ex);
+		}
+	}
+
+	private void completeEmitter() {
+		try {
+			this.emitter.complete();
+		}
+		catch (RuntimeException ex) {
+			logger.debug("Failed to complete " + this, ex);
+		}
+	}
+
+	private void finishClose() {
+		CloseReason finalReason;
+		this.lock.lock();
+		try {
+			this.state = State.CLOSED;
+			finalReason = this.reason;
+		}
+		finally {
+			this.lock.unlock();
+		}
+		if (finalReason != null) {
+			this.closed.complete(finalReason);
+		}
+	}
+
+	private void armIdleTimeout(Duration timeout) {
+		this.idleTimeout = timeout;
+		this.idleTask = cancel(this.idleTask);
+		this.idleTask = schedule(this::checkIdle, timeout.toNanos());
+	}
+
+	private void checkIdle() {
+		boolean expired = false;
+		this.lock.lock();
+		try {
+			Duration timeout = this.idleTimeout;
+			if (timeout == null || this.state != State.OPEN) {
+				return;
+			}
+			long idle = System.nanoTime() - this.idleSinceNanos;
+			if (idle >= timeout.toNanos()) {
+				expired = true;
+			}
+			else {
+				this.idleTask = schedule(this::checkIdle, timeout.toNanos() - idle);
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+		if (expired) {
+			end(CloseReason.IDLE_TIMEOUT, true, true, null);
+		}
+	}
+
+	private ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
+		return this.registry.scheduler.schedule(() -> {
+			try {
+				task.run();
+			}
+			catch (RuntimeException ex) {
+				// A timer must never throw into the scheduler's log; the source ends instead.
+				end(CloseReason.ERROR, false, false, ex);
+			}
+		}, Instant.now().plusNanos(delayNanos));
+	}
+
+	private static @Nullable ScheduledFuture<?> cancel(@Nullable ScheduledFuture<?> task) {
+		if (task != null) {
+			task.cancel(false);
+		}
+		return null;
+	}
+
+	private enum State {
+
+		OPEN, CLOSING, CLOSED
+
+	}
+
+	private enum Kind {
+
+		/** An application event: counted against the queue bounds. */
+		EVENT,
+
+		/** A ping: only queued when the queue is empty. */
+		PING,
+
+		/** The opening retry/comment and the close event: never refused. */
+		CONTROL
+
+	}
+
+	private record Frame(byte[] bytes, Kind kind) {
+	}
+
+	/**
+	 * The emitter Spring MVC streams; tells the source when the response starts so that headers are added then.
+	 */
+	private final class Emitter extends SseEmitter {
+
+		Emitter() {
+			// Never time out in the container: lifetime and idle timeouts are the source's own.
+			super(-1L);
+		}
+
+		@Override
+		protected void extendResponse(ServerHttpResponse outputMessage) {
+			onResponseStart(outputMessage.getHeaders());
+			super.extendResponse(outputMessage);
+		}
+
+	}
+
+	/**
+	 * The ping policy: one self-re-arming task on the shared scheduler. Settings are volatile so that a change
+	 * from any thread is seen at the next ping; the task itself is guarded by the source's lock.
+	 */
+	private final class Ping implements PingPolicy {
+
+		private volatile Duration interval;
+
+		private volatile byte[] frame;
+
+		private boolean started;
+
+		private @Nullable ScheduledFuture<?> task;
+
+		Ping(EventSourceRegistry.Builder settings) {
+			this.interval = settings.pingInterval;
+			this.frame = registry.encoder.ping(settings.pingFormat, settings.pingMessage, settings.pingEventName);
+		}
+
+		@Override
+		public PingPolicy interval(Duration interval) {
+			Assert.isTrue(!interval.isNegative() && !interval.isZero(), "Ping interval must be positive");
+			this.interval = interval;
+			return this;
+		}
+
+		@Override
+		public PingPolicy dataMessage(String message) {
+			this.frame = registry.encoder.ping(Format.DATA, message, "");
+			return this;
+		}
+
+		@Override
+		public PingPolicy comment(String text) {
+			this.frame = registry.encoder.ping(Format.COMMENT, text, "");
+			return this;
+		}
+
+		@Override
+		public PingPolicy event(String name, String data) {
+			this.frame = registry.encoder.ping(Format.EVENT, data, name);
+			return this;
+		}
+
+		@Override
+		public void start() {
+			lock.lock();
+			try {
+				startLocked();
+			}
+			finally {
+				lock.unlock();
+			}
+		}
+
+		@Override
+		public void stop() {
+			lock.lock();
+			try {
+				cancelLocked();
+			}
+			finally {
+				lock.unlock();
+			}
+		}
+
+		@Override
+		public boolean isStarted() {
+			lock.lock();
+			try {
+				return this.started;
+			}
+			finally {
+				lock.unlock();
+			}
+		}
+
+		void startLocked() {
+			if (state != State.OPEN) {
+				return;
+			}
+			cancelLocked();
+			this.started = true;
+			this.task = schedule(this::run, this.interval.toNanos());
+		}
+
+		void cancelLocked() {
+			this.started = false;
+			this.task = cancel(this.task);
+		}
+
+		private void run() {
+			long interval = this.interval.toNanos();
+			long quiet = System.nanoTime() - lastWriteNanos;
+			boolean submit = false;
+			lock.lock();
+			try {
+				if (!this.started || state != State.OPEN) {
+					return;
+				}
+				long next = interval;
+				if (quiet >= interval) {
+					// Skipped while anything waits to be written: that write keeps the connection busy anyway.
+					if (queue.isEmpty() && responseStarted) {
+						queue.add(new Frame(this.frame, Kind.PING));
+						submit = activateWriter();
+					}
+				}
+				else {
+					next = interval - quiet;
+				}
+				this.task = schedule(this::run, next);
+			}
+			finally {
+				lock.unlock();
+			}
+			if (submit) {
+				submitWriter();
+			}
+		}
+
+	}
+
+}

@@ -1,0 +1,264 @@
+package io.github.sisksse;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.http.converter.HttpMessageConverters;
+import org.springframework.scheduling.TaskScheduler;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
+import org.springframework.util.Assert;
+
+/**
+ * The registry: a concurrent map from identifier to the live sources with it, plus the set of anonymous sources
+ * (kept only to close them at shutdown). Each identifier's entry is an immutable list replaced atomically with
+ * {@link ConcurrentHashMap#compute}, so registration, replacement and removal of the sources of one identifier
+ * never interleave, and readers never lock. Ending a source happens outside the map's locks.
+ */
+final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLifecycle, DisposableBean {
+
+	private static final long SHUTDOWN_WAIT_MILLIS = 5000;
+
+	final EventSourceRegistry.Builder settings;
+
+	final EventEncoder encoder;
+
+	final TaskScheduler scheduler;
+
+	final Executor writers;
+
+	final byte @Nullable [] closeEvent;
+
+	private final @Nullable ThreadPoolTaskScheduler ownScheduler;
+
+	private final @Nullable ExecutorService ownWriters;
+
+	private final ConcurrentHashMap<String, List<DefaultEventSource>> identified = new ConcurrentHashMap<>();
+
+	private final Set<DefaultEventSource> anonymous = ConcurrentHashMap.newKeySet();
+
+	private final AtomicInteger identifiedCount = new AtomicInteger();
+
+	private volatile boolean running = true;
+
+	DefaultEventSourceRegistry(EventSourceRegistry.Builder builder) {
+		this.settings = builder.copy();
+		this.encoder = new EventEncoder((builder.messageConverters != null) ? builder.messageConverters
+				: () -> HttpMessageConverters.forServer().registerDefaults().build());
+		// Encode the configured events once, so that a bad name or message fails now rather than at first use.
+		this.encoder.ping(this.settings.pingFormat, this.settings.pingMessage, this.settings.pingEventName);
+		this.closeEvent = (this.settings.closeEventName != null) ? this.encoder.encode(
+				ServerSentEvent.builder(this.settings.closeEventData).event(this.settings.closeEventName).build())
+				: null;
+		if (builder.scheduler != null) {
+			this.scheduler = builder.scheduler;
+			this.ownScheduler = null;
+		}
+		else {
+			ThreadPoolTaskScheduler own = new ThreadPoolTaskScheduler();
+			own.setPoolSize(1);
+			own.setThreadNamePrefix("sisk-sse-scheduler-");
+			own.setDaemon(true);
+			own.setRemoveOnCancelPolicy(true);
+			own.initialize();
+			this.scheduler = own;
+			this.ownScheduler = own;
+		}
+		if (builder.writerExecutor != null) {
+			this.writers = builder.writerExecutor;
+			this.ownWriters = null;
+		}
+		else {
+			CustomizableThreadFactory threads = new CustomizableThreadFactory("sisk-sse-writer-");
+			threads.setDaemon(true);
+			// The task queue is bounded by the number of sources: each has at most one writer task submitted.
+			ExecutorService own = Executors.newFixedThreadPool(builder.writerThreads, threads);
+			this.writers = own;
+			this.ownWriters = own;
+		}
+	}
+
+	@Override
+	public EventSource open() {
+		checkRunning();
+		DefaultEventSource source = new DefaultEventSource(null, this);
+		this.anonymous.add(source);
+		return started(source);
+	}
+
+	@Override
+	public EventSource open(String identifier) {
+		Assert.notNull(identifier, "Event source identifier must not be null");
+		checkRunning();
+		DefaultEventSource source = new DefaultEventSource(identifier, this);
+		List<DefaultEventSource> replaced = new ArrayList<>(1);
+		boolean[] rejected = new boolean[1];
+		this.identified.compute(identifier, (key, existing) -> {
+			if (existing == null) {
+				this.identifiedCount.incrementAndGet();
+				return List.of(source);
+			}
+			return switch (this.settings.duplicateIdentifier) {
+				case REPLACE -> {
+					replaced.addAll(existing);
+					this.identifiedCount.addAndGet(1 - existing.size());
+					yield List.of(source);
+				}
+				case REJECT -> {
+					rejected[0] = true;
+					yield existing;
+				}
+				case ALLOW -> {
+					this.identifiedCount.incrementAndGet();
+					List<DefaultEventSource> all = new ArrayList<>(existing.size() + 1);
+					all.addAll(existing);
+					all.add(source);
+					yield List.copyOf(all);
+				}
+			};
+		});
+		if (rejected[0]) {
+			throw new EventSourceRejectedException(HttpStatus.CONFLICT,
+					"An event source with identifier '" + identifier + "' is already open");
+		}
+		for (DefaultEventSource old : replaced) {
+			old.end(CloseReason.REPLACED, true, true, null);
+		}
+		return started(source);
+	}
+
+	private EventSource started(DefaultEventSource source) {
+		source.start();
+		if (!this.running) {
+			// Lost a race with stop(): it may not have seen this source.
+			source.end(CloseReason.SHUTDOWN, true, true, null);
+		}
+		return source;
+	}
+
+	private void checkRunning() {
+		if (!this.running) {
+			throw new EventSourceRejectedException(HttpStatus.SERVICE_UNAVAILABLE,
+					"The event source registry is stopped");
+		}
+	}
+
+	@Override
+	public Optional<EventSource> get(String identifier) {
+		List<DefaultEventSource> sources = this.identified.get(identifier);
+		return (sources != null) ? Optional.of(sources.get(sources.size() - 1)) : Optional.empty();
+	}
+
+	@Override
+	public List<EventSource> find(Predicate<String> identifierMatcher) {
+		List<EventSource> result = new ArrayList<>();
+		this.identified.forEach((identifier, sources) -> {
+			if (identifierMatcher.test(identifier)) {
+				result.addAll(sources);
+			}
+		});
+		return result;
+	}
+
+	@Override
+	public List<EventSource> all() {
+		return find((identifier) -> true);
+	}
+
+	@Override
+	public int size() {
+		return this.identifiedCount.get();
+	}
+
+	/**
+	 * Forget an ended source. Idempotent; never removes a newer source with the same identifier.
+	 */
+	void remove(DefaultEventSource source) {
+		String identifier = source.identifier();
+		if (identifier == null) {
+			this.anonymous.remove(source);
+			return;
+		}
+		this.identified.computeIfPresent(identifier, (key, sources) -> {
+			if (!sources.contains(source)) {
+				return sources;
+			}
+			this.identifiedCount.decrementAndGet();
+			if (sources.size() == 1) {
+				return null;
+			}
+			List<DefaultEventSource> rest = new ArrayList<>(sources);
+			rest.remove(source);
+			return List.copyOf(rest);
+		});
+	}
+
+	@Override
+	public void start() {
+		this.running = true;
+	}
+
+	/**
+	 * Close every source with {@link CloseReason#SHUTDOWN}, sending the close event, and report back once all
+	 * responses are complete, or after a few seconds if some client does not read.
+	 */
+	@Override
+	public void stop(Runnable callback) {
+		this.running = false;
+		List<DefaultEventSource> sources = new ArrayList<>(this.anonymous);
+		this.identified.values().forEach(sources::addAll);
+		CompletableFuture<?>[] ended = new CompletableFuture<?>[sources.size()];
+		for (int i = 0; i < ended.length; i++) {
+			ended[i] = sources.get(i).whenClosed();
+			sources.get(i).end(CloseReason.SHUTDOWN, true, true, null);
+		}
+		CompletableFuture.allOf(ended)
+			.completeOnTimeout(null, SHUTDOWN_WAIT_MILLIS, TimeUnit.MILLISECONDS)
+			.whenComplete((result, ex) -> callback.run());
+	}
+
+	@Override
+	public void stop() {
+		CompletableFuture<Void> stopped = new CompletableFuture<>();
+		stop(() -> stopped.complete(null));
+		stopped.join();
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	@Override
+	public void destroy() throws InterruptedException {
+		if (this.running) {
+			stop();
+		}
+		if (this.ownWriters != null) {
+			this.ownWriters.shutdown();
+			if (!this.ownWriters.awaitTermination(1, TimeUnit.SECONDS)) {
+				this.ownWriters.shutdownNow();
+			}
+		}
+		if (this.ownScheduler != null) {
+			this.ownScheduler.destroy();
+		}
+	}
+
+}

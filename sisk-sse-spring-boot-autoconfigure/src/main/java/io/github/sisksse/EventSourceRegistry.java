@@ -1,0 +1,331 @@
+package io.github.sisksse;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.http.converter.HttpMessageConverter;
+import org.springframework.scheduling.TaskScheduler;
+import org.springframework.util.Assert;
+
+/**
+ * Opens Server-Sent Events streams and finds the live ones again, like Sisk's {@code HttpServer.EventSources}.
+ * <p>
+ * Only open, identified sources can be found: a source is removed the moment it ends, whatever the reason. All
+ * methods are thread-safe and never block: the identifiers are kept in a concurrent map updated atomically per
+ * identifier, so {@code open}, {@code get}, {@code find} and the removal of an ended source may run at the same
+ * time from any threads. {@code find} and {@code all} return a snapshot; a source in it may end at any moment, in
+ * which case sending to it returns {@code false}.
+ * <p>
+ * Spring Boot auto-configures one from {@code sisk.sse.*}. The registry is a lifecycle bean: when the
+ * application context stops it closes every source with {@link CloseReason#SHUTDOWN}.
+ */
+public interface EventSourceRegistry {
+
+	/**
+	 * Open an anonymous source, like Sisk's {@code GetEventSource()}. It cannot be found with {@link #get},
+	 * {@link #find} or {@link #all}.
+	 * @return the open source; return it from the controller method
+	 * @throws EventSourceRejectedException if the registry is stopped
+	 */
+	EventSource open();
+
+	/**
+	 * Open a source that can be found again by its identifier, like Sisk's {@code GetEventSource(identifier)}.
+	 * A live source with the same identifier is handled by the {@link DuplicateIdentifierPolicy}.
+	 * @param identifier the identifier
+	 * @return the open source; return it from the controller method
+	 * @throws EventSourceRejectedException if the identifier is taken under {@link DuplicateIdentifierPolicy#REJECT}
+	 * or the registry is stopped
+	 */
+	EventSource open(String identifier);
+
+	/**
+	 * Return the live source with the given identifier, like Sisk's {@code GetByIdentifier}. With
+	 * {@link DuplicateIdentifierPolicy#ALLOW}, the newest one.
+	 * @param identifier the identifier
+	 * @return the source, or empty when there is none or it has ended
+	 */
+	Optional<EventSource> get(String identifier);
+
+	/**
+	 * Return the live sources whose identifier matches, like Sisk's {@code Find}.
+	 * @param identifierMatcher tested against each identifier, e.g. {@code id -> id.startsWith("user-")}
+	 * @return a snapshot of the matching sources
+	 */
+	List<EventSource> find(Predicate<String> identifierMatcher);
+
+	/**
+	 * Return every live identified source, like Sisk's {@code All}.
+	 * @return a snapshot of the identified sources
+	 */
+	List<EventSource> all();
+
+	/**
+	 * Return the number of live identified sources, as {@link #all()} would.
+	 * @return the number of live identified sources
+	 */
+	int size();
+
+	/**
+	 * Return a builder for a registry outside Spring Boot's auto-configuration, for example to declare one as
+	 * a bean of your own.
+	 * @return a new builder with the same defaults as the {@code sisk.sse.*} properties
+	 */
+	static Builder builder() {
+		return new Builder();
+	}
+
+	/**
+	 * Builds an {@link EventSourceRegistry}. Not thread-safe; the registry it builds is.
+	 */
+	final class Builder {
+
+		@Nullable TaskScheduler scheduler;
+
+		@Nullable Executor writerExecutor;
+
+		int writerThreads = 4;
+
+		@Nullable Supplier<? extends Iterable<HttpMessageConverter<?>>> messageConverters;
+
+		boolean pingEnabled = true;
+
+		Duration pingInterval = Duration.ofSeconds(15);
+
+		PingPolicy.Format pingFormat = PingPolicy.Format.COMMENT;
+
+		String pingMessage = "ping";
+
+		String pingEventName = "ping";
+
+		boolean pingResetsWaitForFail;
+
+		@Nullable Duration waitForFail;
+
+		@Nullable Duration maxLifetime;
+
+		@Nullable Duration retry;
+
+		@Nullable String closeEventName;
+
+		String closeEventData = "";
+
+		DuplicateIdentifierPolicy duplicateIdentifier = DuplicateIdentifierPolicy.REPLACE;
+
+		int queueMaxEvents = 1000;
+
+		long queueMaxBytes = 1024 * 1024;
+
+		OverflowPolicy overflow = OverflowPolicy.CLOSE;
+
+		Builder() {
+		}
+
+		/**
+		 * Return a copy, so that a registry keeps the settings it was built with.
+		 */
+		Builder copy() {
+			Builder copy = new Builder();
+			copy.scheduler = this.scheduler;
+			copy.writerExecutor = this.writerExecutor;
+			copy.writerThreads = this.writerThreads;
+			copy.messageConverters = this.messageConverters;
+			copy.pingEnabled = this.pingEnabled;
+			copy.pingInterval = this.pingInterval;
+			copy.pingFormat = this.pingFormat;
+			copy.pingMessage = this.pingMessage;
+			copy.pingEventName = this.pingEventName;
+			copy.pingResetsWaitForFail = this.pingResetsWaitForFail;
+			copy.waitForFail = this.waitForFail;
+			copy.maxLifetime = this.maxLifetime;
+			copy.retry = this.retry;
+			copy.closeEventName = this.closeEventName;
+			copy.closeEventData = this.closeEventData;
+			copy.duplicateIdentifier = this.duplicateIdentifier;
+			copy.queueMaxEvents = this.queueMaxEvents;
+			copy.queueMaxBytes = this.queueMaxBytes;
+			copy.overflow = this.overflow;
+			return copy;
+		}
+
+		/**
+		 * Use this scheduler for pings and timeouts. By default the registry creates a one-thread scheduler of
+		 * its own and shuts it down when it is destroyed.
+		 * @param scheduler a shared scheduler, not shut down by the registry
+		 * @return this builder
+		 */
+		public Builder scheduler(TaskScheduler scheduler) {
+			this.scheduler = scheduler;
+			return this;
+		}
+
+		/**
+		 * Use this executor to write queued events. By default the registry creates a fixed pool of
+		 * {@link #writerThreads(int)} threads of its own. At most one task per source is ever submitted.
+		 * @param writerExecutor a shared executor, for example of virtual threads; not shut down by the registry
+		 * @return this builder
+		 */
+		public Builder writerExecutor(Executor writerExecutor) {
+			this.writerExecutor = writerExecutor;
+			return this;
+		}
+
+		/**
+		 * Set the size of the registry's own writer pool, when no {@link #writerExecutor(Executor)} is given.
+		 * @param writerThreads at least 1
+		 * @return this builder
+		 */
+		public Builder writerThreads(int writerThreads) {
+			Assert.isTrue(writerThreads > 0, "writerThreads must be positive");
+			this.writerThreads = writerThreads;
+			return this;
+		}
+
+		/**
+		 * Serialise objects with these converters, looked up at the first object sent. By default, Spring's
+		 * default server converters.
+		 * @param messageConverters supplies the converters, for example those of Spring MVC
+		 * @return this builder
+		 */
+		public Builder messageConverters(Supplier<? extends Iterable<HttpMessageConverter<?>>> messageConverters) {
+			this.messageConverters = messageConverters;
+			return this;
+		}
+
+		/**
+		 * Set whether every source starts pinging when it opens.
+		 * @param enabled {@code true} by default
+		 * @return this builder
+		 */
+		public Builder pingEnabled(boolean enabled) {
+			this.pingEnabled = enabled;
+			return this;
+		}
+
+		/**
+		 * Set the default ping interval.
+		 * @param interval a positive duration, 15 seconds by default
+		 * @return this builder
+		 */
+		public Builder pingInterval(Duration interval) {
+			this.pingInterval = positive(interval, "pingInterval");
+			return this;
+		}
+
+		/**
+		 * Set how pings are written by default.
+		 * @param format the format, {@link PingPolicy.Format#COMMENT} by default
+		 * @param message the comment text or data, {@code "ping"} by default
+		 * @param eventName the event name for {@link PingPolicy.Format#EVENT}, {@code "ping"} by default
+		 * @return this builder
+		 */
+		public Builder pingMessage(PingPolicy.Format format, String message, String eventName) {
+			this.pingFormat = format;
+			this.pingMessage = message;
+			this.pingEventName = eventName;
+			return this;
+		}
+
+		/**
+		 * Set whether a ping restarts the wait-for-fail idle countdown like an event does.
+		 * @param resets {@code false} by default
+		 * @return this builder
+		 */
+		public Builder pingResetsWaitForFail(boolean resets) {
+			this.pingResetsWaitForFail = resets;
+			return this;
+		}
+
+		/**
+		 * Set the wait-for-fail idle timeout every source starts with.
+		 * @param idleTimeout a positive duration, or {@code null} (the default) for none
+		 * @return this builder
+		 */
+		public Builder waitForFail(@Nullable Duration idleTimeout) {
+			this.waitForFail = (idleTimeout != null) ? positive(idleTimeout, "waitForFail") : null;
+			return this;
+		}
+
+		/**
+		 * Set the time after which every source is closed with {@link CloseReason#LIFETIME_EXPIRED}, for the
+		 * client to reconnect.
+		 * @param maxLifetime a positive duration, or {@code null} (the default) for none
+		 * @return this builder
+		 */
+		public Builder maxLifetime(@Nullable Duration maxLifetime) {
+			this.maxLifetime = (maxLifetime != null) ? positive(maxLifetime, "maxLifetime") : null;
+			return this;
+		}
+
+		/**
+		 * Set the reconnection time sent to every client at open ({@code retry:}).
+		 * @param retry a positive duration, or {@code null} (the default) to leave the browser's own
+		 * @return this builder
+		 */
+		public Builder retry(@Nullable Duration retry) {
+			this.retry = (retry != null) ? positive(retry, "retry") : null;
+			return this;
+		}
+
+		/**
+		 * Set the event that {@link EventSource#close()} sends last, so the page knows not to reconnect. Also sent
+		 * when a source is closed as idle, replaced or at shutdown; not at the end of its maximum lifetime.
+		 * @param name the event name, or {@code null} (the default) to send none
+		 * @param data the event data
+		 * @return this builder
+		 */
+		public Builder closeEvent(@Nullable String name, String data) {
+			this.closeEventName = name;
+			this.closeEventData = data;
+			return this;
+		}
+
+		/**
+		 * Set what {@link EventSourceRegistry#open(String)} does with an identifier that is already live.
+		 * @param policy {@link DuplicateIdentifierPolicy#REPLACE} by default
+		 * @return this builder
+		 */
+		public Builder duplicateIdentifier(DuplicateIdentifierPolicy policy) {
+			this.duplicateIdentifier = policy;
+			return this;
+		}
+
+		/**
+		 * Bound each source's outbound queue. A single event always fits in an empty queue.
+		 * @param maxEvents events waiting to be written, 1000 by default
+		 * @param maxBytes bytes waiting to be written, 1 MiB by default
+		 * @param overflow what happens when an event does not fit, {@link OverflowPolicy#CLOSE} by default
+		 * @return this builder
+		 */
+		public Builder queue(int maxEvents, long maxBytes, OverflowPolicy overflow) {
+			Assert.isTrue(maxEvents > 0, "maxEvents must be positive");
+			Assert.isTrue(maxBytes > 0, "maxBytes must be positive");
+			this.queueMaxEvents = maxEvents;
+			this.queueMaxBytes = maxBytes;
+			this.overflow = overflow;
+			return this;
+		}
+
+		/**
+		 * Build the registry. It is usable at once; as a bean, Spring stops it (closing every source) and
+		 * destroys it (releasing the threads it created).
+		 * @return a new registry
+		 */
+		public EventSourceRegistry build() {
+			return new DefaultEventSourceRegistry(this);
+		}
+
+		private static Duration positive(Duration duration, String name) {
+			Assert.isTrue(!duration.isNegative() && !duration.isZero(), () -> name + " must be positive");
+			return duration;
+		}
+
+	}
+
+}

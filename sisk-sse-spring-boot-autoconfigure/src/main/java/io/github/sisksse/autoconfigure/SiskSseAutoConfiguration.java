@@ -1,0 +1,87 @@
+package io.github.sisksse.autoconfigure;
+
+import java.util.List;
+
+import io.github.sisksse.EventSource;
+import io.github.sisksse.EventSourceRegistry;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication.Type;
+import org.springframework.boot.autoconfigure.task.TaskSchedulingAutoConfiguration;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.thread.Threading;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
+import org.springframework.core.task.VirtualThreadTaskExecutor;
+import org.springframework.http.converter.HttpMessageConverter;
+import org.springframework.http.converter.HttpMessageConverters;
+import org.springframework.scheduling.TaskScheduler;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+
+/**
+ * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} for the
+ * {@link EventSourceRegistry} of a servlet web application, and for controller methods that return an
+ * {@link EventSource}.
+ * <p>
+ * Pings and timeouts run on the application's {@link TaskScheduler} when it has exactly one (for example with
+ * {@code @EnableScheduling}); otherwise the registry creates a one-thread scheduler of its own, which is not
+ * exposed as a bean so that Spring Boot's own scheduler auto-configuration is unaffected. Events are serialised
+ * with Spring MVC's message converters.
+ */
+@AutoConfiguration(after = TaskSchedulingAutoConfiguration.class)
+@ConditionalOnWebApplication(type = Type.SERVLET)
+@ConditionalOnClass(SseEmitter.class)
+@ConditionalOnBooleanProperty(name = "sisk.sse.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(SiskSseProperties.class)
+public final class SiskSseAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	EventSourceRegistry eventSourceRegistry(SiskSseProperties properties, ObjectProvider<TaskScheduler> taskScheduler,
+			ObjectProvider<RequestMappingHandlerAdapter> handlerAdapter, Environment environment) {
+		SiskSseProperties.Ping ping = properties.getPing();
+		SiskSseProperties.Queue queue = properties.getQueue();
+		EventSourceRegistry.Builder builder = EventSourceRegistry.builder()
+			.pingEnabled(ping.isEnabled())
+			.pingInterval(ping.getInterval())
+			.pingMessage(ping.getFormat(), ping.getMessage(), ping.getEventName())
+			.pingResetsWaitForFail(ping.isResetsWaitForFail())
+			.waitForFail(properties.getWaitForFail())
+			.maxLifetime(properties.getMaxLifetime())
+			.retry(properties.getRetry())
+			.closeEvent(properties.getCloseEvent().getName(), properties.getCloseEvent().getData())
+			.duplicateIdentifier(properties.getDuplicateIdentifier())
+			.queue(queue.getMaxEvents(), queue.getMaxBytes().toBytes(), queue.getOverflow())
+			.writerThreads(properties.getWriterThreads())
+			.messageConverters(() -> messageConverters(handlerAdapter));
+		TaskScheduler scheduler = taskScheduler.getIfUnique();
+		if (scheduler != null) {
+			builder.scheduler(scheduler);
+		}
+		if (Threading.VIRTUAL.isActive(environment)) {
+			builder.writerExecutor(new VirtualThreadTaskExecutor("sisk-sse-writer-"));
+		}
+		return builder.build();
+	}
+
+	private static Iterable<HttpMessageConverter<?>> messageConverters(
+			ObjectProvider<RequestMappingHandlerAdapter> handlerAdapter) {
+		RequestMappingHandlerAdapter adapter = handlerAdapter.getIfUnique();
+		List<HttpMessageConverter<?>> converters = (adapter != null) ? adapter.getMessageConverters() : List.of();
+		return converters.isEmpty() ? HttpMessageConverters.forServer().registerDefaults().build() : converters;
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	static EventSourceReturnValueHandlerRegistrar eventSourceReturnValueHandlerRegistrar() {
+		return new EventSourceReturnValueHandlerRegistrar();
+	}
+
+}

@@ -1,0 +1,334 @@
+package io.github.sisksse.autoconfigure;
+
+import java.time.Duration;
+
+import org.jspecify.annotations.Nullable;
+
+import io.github.sisksse.DuplicateIdentifierPolicy;
+import io.github.sisksse.OverflowPolicy;
+import io.github.sisksse.PingPolicy;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
+
+/**
+ * Configuration properties for Sisk-style Server-Sent Events. Validates itself when bound, so that a bad value
+ * fails start-up with a message that names the property.
+ */
+@ConfigurationProperties("sisk.sse")
+public class SiskSseProperties implements Validator {
+
+	/**
+	 * Whether to auto-configure the event source registry.
+	 */
+	private boolean enabled = true;
+
+	/**
+	 * Idle timeout every event source starts with, as if waitForFail were called at open: the source is closed
+	 * when no event was written for this long. None by default.
+	 */
+	private @Nullable Duration waitForFail;
+
+	/**
+	 * Maximum time an event source stays open; it is then closed without the close event, for the client to
+	 * reconnect. None by default.
+	 */
+	private @Nullable Duration maxLifetime;
+
+	/**
+	 * Reconnection time sent to every client when its stream opens (the "retry:" field). When not set, browsers
+	 * use their own, usually 3 to 5 seconds.
+	 */
+	private @Nullable Duration retry;
+
+	/**
+	 * What opening an event source does when a live one already has the same identifier.
+	 */
+	private DuplicateIdentifierPolicy duplicateIdentifier = DuplicateIdentifierPolicy.REPLACE;
+
+	/**
+	 * Number of threads, shared by all connections, that write queued events to clients. Not used when virtual
+	 * threads are enabled: each write then runs on a virtual thread.
+	 */
+	private int writerThreads = 4;
+
+	private final Ping ping = new Ping();
+
+	private final CloseEvent closeEvent = new CloseEvent();
+
+	private final Queue queue = new Queue();
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	public @Nullable Duration getWaitForFail() {
+		return this.waitForFail;
+	}
+
+	public void setWaitForFail(@Nullable Duration waitForFail) {
+		this.waitForFail = waitForFail;
+	}
+
+	public @Nullable Duration getMaxLifetime() {
+		return this.maxLifetime;
+	}
+
+	public void setMaxLifetime(@Nullable Duration maxLifetime) {
+		this.maxLifetime = maxLifetime;
+	}
+
+	public @Nullable Duration getRetry() {
+		return this.retry;
+	}
+
+	public void setRetry(@Nullable Duration retry) {
+		this.retry = retry;
+	}
+
+	public DuplicateIdentifierPolicy getDuplicateIdentifier() {
+		return this.duplicateIdentifier;
+	}
+
+	public void setDuplicateIdentifier(DuplicateIdentifierPolicy duplicateIdentifier) {
+		this.duplicateIdentifier = duplicateIdentifier;
+	}
+
+	public int getWriterThreads() {
+		return this.writerThreads;
+	}
+
+	public void setWriterThreads(int writerThreads) {
+		this.writerThreads = writerThreads;
+	}
+
+	public Ping getPing() {
+		return this.ping;
+	}
+
+	public CloseEvent getCloseEvent() {
+		return this.closeEvent;
+	}
+
+	public Queue getQueue() {
+		return this.queue;
+	}
+
+	@Override
+	public boolean supports(Class<?> type) {
+		return SiskSseProperties.class.isAssignableFrom(type);
+	}
+
+	@Override
+	public void validate(Object target, Errors errors) {
+		SiskSseProperties properties = (SiskSseProperties) target;
+		checkPositive(errors, "ping.interval", "ping.interval", properties.ping.interval);
+		checkPositive(errors, "waitForFail", "wait-for-fail", properties.waitForFail);
+		checkPositive(errors, "maxLifetime", "max-lifetime", properties.maxLifetime);
+		checkPositive(errors, "retry", "retry", properties.retry);
+		if (properties.writerThreads < 1) {
+			reject(errors, "writerThreads", "writer-threads", "must be at least 1");
+		}
+		if (properties.queue.maxEvents < 1) {
+			reject(errors, "queue.maxEvents", "queue.max-events", "must be at least 1");
+		}
+		if (properties.queue.maxBytes.toBytes() < 1) {
+			reject(errors, "queue.maxBytes", "queue.max-bytes", "must be positive");
+		}
+		if (properties.ping.format == PingPolicy.Format.COMMENT) {
+			checkSingleLine(errors, "ping.message", "ping.message", properties.ping.message);
+		}
+		checkSingleLine(errors, "ping.eventName", "ping.event-name", properties.ping.eventName);
+		checkSingleLine(errors, "closeEvent.name", "close-event.name", properties.closeEvent.name);
+	}
+
+	private static void checkPositive(Errors errors, String field, String property, @Nullable Duration value) {
+		if (value != null && (value.isNegative() || value.isZero())) {
+			reject(errors, field, property, "must be positive");
+		}
+	}
+
+	private static void checkSingleLine(Errors errors, String field, String property, @Nullable String value) {
+		if (value != null && (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0)) {
+			reject(errors, field, property, "must not contain CR or LF");
+		}
+	}
+
+	private static void reject(Errors errors, String field, String property, String message) {
+		errors.rejectValue(field, "invalid", "sisk.sse." + property + " " + message);
+	}
+
+	/**
+	 * Pings keep idle connections open through proxies and detect clients that went away.
+	 */
+	public static class Ping {
+
+		/**
+		 * Whether every event source starts pinging when it opens.
+		 */
+		private boolean enabled = true;
+
+		/**
+		 * Time without writes after which a ping is sent.
+		 */
+		private Duration interval = Duration.ofSeconds(15);
+
+		/**
+		 * How a ping is written: a comment the page never sees, a data message delivered to onmessage (as in
+		 * Sisk), or a named event.
+		 */
+		private PingPolicy.Format format = PingPolicy.Format.COMMENT;
+
+		/**
+		 * Comment text or data of a ping.
+		 */
+		private String message = "ping";
+
+		/**
+		 * Event name of a ping when the format is 'event'.
+		 */
+		private String eventName = "ping";
+
+		/**
+		 * Whether a ping restarts the wait-for-fail idle countdown like an event does.
+		 */
+		private boolean resetsWaitForFail;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Duration getInterval() {
+			return this.interval;
+		}
+
+		public void setInterval(Duration interval) {
+			this.interval = interval;
+		}
+
+		public PingPolicy.Format getFormat() {
+			return this.format;
+		}
+
+		public void setFormat(PingPolicy.Format format) {
+			this.format = format;
+		}
+
+		public String getMessage() {
+			return this.message;
+		}
+
+		public void setMessage(String message) {
+			this.message = message;
+		}
+
+		public String getEventName() {
+			return this.eventName;
+		}
+
+		public void setEventName(String eventName) {
+			this.eventName = eventName;
+		}
+
+		public boolean isResetsWaitForFail() {
+			return this.resetsWaitForFail;
+		}
+
+		public void setResetsWaitForFail(boolean resetsWaitForFail) {
+			this.resetsWaitForFail = resetsWaitForFail;
+		}
+
+	}
+
+	/**
+	 * The last event close() sends, so that the page knows not to reconnect.
+	 */
+	public static class CloseEvent {
+
+		/**
+		 * Name of the event sent by close() before the stream ends, also sent when a source is closed as idle,
+		 * replaced or at shutdown. None by default.
+		 */
+		private @Nullable String name;
+
+		/**
+		 * Data of the close event.
+		 */
+		private String data = "";
+
+		public @Nullable String getName() {
+			return this.name;
+		}
+
+		public void setName(@Nullable String name) {
+			this.name = name;
+		}
+
+		public String getData() {
+			return this.data;
+		}
+
+		public void setData(String data) {
+			this.data = data;
+		}
+
+	}
+
+	/**
+	 * Each connection's bounded outbound queue, which lets a slow client fall behind without stalling anyone.
+	 */
+	public static class Queue {
+
+		/**
+		 * Maximum number of events waiting to be written to one client.
+		 */
+		private int maxEvents = 1000;
+
+		/**
+		 * Maximum size of the events waiting to be written to one client.
+		 */
+		private DataSize maxBytes = DataSize.ofMegabytes(1);
+
+		/**
+		 * What happens when an event does not fit: close the connection (the client reconnects) or drop the
+		 * oldest waiting events.
+		 */
+		private OverflowPolicy overflow = OverflowPolicy.CLOSE;
+
+		public int getMaxEvents() {
+			return this.maxEvents;
+		}
+
+		public void setMaxEvents(int maxEvents) {
+			this.maxEvents = maxEvents;
+		}
+
+		public DataSize getMaxBytes() {
+			return this.maxBytes;
+		}
+
+		public void setMaxBytes(DataSize maxBytes) {
+			this.maxBytes = maxBytes;
+		}
+
+		public OverflowPolicy getOverflow() {
+			return this.overflow;
+		}
+
+		public void setOverflow(OverflowPolicy overflow) {
+			this.overflow = overflow;
+		}
+
+	}
+
+}

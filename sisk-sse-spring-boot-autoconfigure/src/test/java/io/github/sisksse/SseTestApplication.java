@@ -1,0 +1,77 @@
+package io.github.sisksse;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+
+/**
+ * The application the behaviour tests talk to over HTTP.
+ */
+@SpringBootConfiguration
+@EnableAutoConfiguration
+class SseTestApplication {
+
+	@RestController
+	static class StreamController {
+
+		final Map<String, EventSource> anonymous = new ConcurrentHashMap<>();
+
+		final Map<String, RuntimeException> failures = new ConcurrentHashMap<>();
+
+		private final EventSourceRegistry registry;
+
+		StreamController(EventSourceRegistry registry) {
+			this.registry = registry;
+		}
+
+		@GetMapping("/open")
+		EventSource open(@RequestParam(required = false) String id, @RequestParam(required = false) String tag) {
+			if (id != null) {
+				return this.registry.open(id);
+			}
+			EventSource source = this.registry.open();
+			if (tag != null) {
+				this.anonymous.put(tag, source);
+			}
+			return source;
+		}
+
+		@GetMapping("/emitter")
+		SseEmitter emitter(@RequestParam String id) {
+			return this.registry.open(id).emitter();
+		}
+
+		@GetMapping("/hello")
+		SseEmitter hello() {
+			EventSource sse = this.registry.open();
+			sse.send("Hello, world!");
+			return sse.close();
+		}
+
+		@GetMapping("/headers")
+		EventSource headers() {
+			return this.registry.open().header("Header-Key", "Header-value").header("Cache-Control", "no-store");
+		}
+
+		@GetMapping("/header-after-send")
+		EventSource headerAfterSend(@RequestParam String id) {
+			EventSource sse = this.registry.open(id);
+			sse.send("first");
+			try {
+				sse.header("Too-Late", "yes");
+			}
+			catch (RuntimeException ex) {
+				this.failures.put(id, ex);
+			}
+			return sse;
+		}
+
+	}
+
+}
