@@ -385,11 +385,14 @@ final class DefaultEventSource implements EventSource {
 	}
 
 	/**
-	 * Claim the writer role if the response has started and no writer is active. Call with the lock held.
+	 * Claim the writer role if no writer is active and there is something to do. Call with the lock held.
+	 * While the source is open, writing waits for the response to start, so that nothing piles up in the
+	 * emitter's own unbounded early-send buffer; once the source ends, the writer runs anyway: Spring MVC replays
+	 * what the emitter buffered and completes the response when the controller returns.
 	 * @return whether the caller must submit the writer task
 	 */
 	private boolean activateWriter() {
-		if (this.writerActive || !this.responseStarted || this.emitterCompleted) {
+		if (this.writerActive || this.emitterCompleted || (!this.responseStarted && this.state == State.OPEN)) {
 			return false;
 		}
 		this.writerActive = true;

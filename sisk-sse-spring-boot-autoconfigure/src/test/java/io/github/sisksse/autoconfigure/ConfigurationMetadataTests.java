@@ -1,0 +1,38 @@
+package io.github.sisksse.autoconfigure;
+
+import java.io.InputStream;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.core.io.ClassPathResource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The metadata generated from {@link SiskSseProperties} is what IDEs show: every property must be in it, with a
+ * description.
+ */
+class ConfigurationMetadataTests {
+
+	@Test
+	void everyPropertyHasADescriptionInTheGeneratedMetadata() throws Exception {
+		Map<String, String> descriptions = new HashMap<>();
+		try (InputStream in = new ClassPathResource("META-INF/spring-configuration-metadata.json").getInputStream()) {
+			for (JsonNode property : JsonMapper.builder().build().readTree(in).get("properties")) {
+				JsonNode description = property.get("description");
+				descriptions.put(property.get("name").asString(), (description != null) ? description.asString() : "");
+			}
+		}
+		assertThat(descriptions).containsOnlyKeys("sisk.sse.enabled", "sisk.sse.wait-for-fail", "sisk.sse.max-lifetime",
+				"sisk.sse.retry", "sisk.sse.duplicate-identifier", "sisk.sse.writer-threads", "sisk.sse.ping.enabled",
+				"sisk.sse.ping.interval", "sisk.sse.ping.format", "sisk.sse.ping.message", "sisk.sse.ping.event-name",
+				"sisk.sse.ping.resets-wait-for-fail", "sisk.sse.close-event.name", "sisk.sse.close-event.data",
+				"sisk.sse.queue.max-events", "sisk.sse.queue.max-bytes", "sisk.sse.queue.overflow");
+		assertThat(descriptions).allSatisfy((name, description) -> assertThat(description).as(name).isNotBlank());
+	}
+
+}
