@@ -2,6 +2,10 @@ package io.github.sisksse;
 
 /**
  * Why an {@link EventSource} ended. Every source ends exactly once, with the first of these that applied.
+ * <p>
+ * A client that vanishes is noticed when a write to it fails. Tomcat reports the failure both to the writer and,
+ * on a container thread, to the request's async listeners, so such a source ends with {@link #PING_FAILED} or
+ * {@link #SEND_FAILED}, or with {@link #CLIENT_GONE} when the container's report comes first.
  *
  * @see EventSource#whenClosed()
  */

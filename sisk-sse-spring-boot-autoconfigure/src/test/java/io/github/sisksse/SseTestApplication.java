@@ -1,5 +1,7 @@
 package io.github.sisksse;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -45,6 +47,22 @@ class SseTestApplication {
 		@GetMapping("/emitter")
 		SseEmitter emitter(@RequestParam String id) {
 			return this.registry.open(id).emitter();
+		}
+
+		final Map<String, List<Boolean>> accepted = new ConcurrentHashMap<>();
+
+		/**
+		 * Sends events before returning, so they wait in the queue until the response starts.
+		 */
+		@GetMapping("/burst")
+		EventSource burst(@RequestParam String id, @RequestParam int count) {
+			EventSource source = this.registry.open(id);
+			List<Boolean> results = new ArrayList<>();
+			for (int i = 0; i < count; i++) {
+				results.add(source.send("e" + i));
+			}
+			this.accepted.put(id, results);
+			return source;
 		}
 
 		@GetMapping("/hello")
