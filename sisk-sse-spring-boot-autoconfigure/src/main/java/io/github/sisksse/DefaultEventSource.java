@@ -93,9 +93,9 @@ final class DefaultEventSource implements EventSource {
 
 	private @Nullable Duration idleTimeout;
 
-	private @Nullable ScheduledFuture<?> idleTask;
+	private @Nullable Timer idleTask;
 
-	private @Nullable ScheduledFuture<?> lifetimeTask;
+	private @Nullable Timer lifetimeTask;
 
 	// Written by one thread at a time, read by timers and container callbacks
 
@@ -130,7 +130,7 @@ final class DefaultEventSource implements EventSource {
 				return;
 			}
 			if (settings.maxLifetime != null) {
-				this.lifetimeTask = schedule(() -> end(CloseReason.LIFETIME_EXPIRED, true, false, null),
+				this.lifetimeTask = schedule((self) -> end(CloseReason.LIFETIME_EXPIRED, true, false, null),
 						settings.maxLifetime.toNanos());
 			}
 			if (settings.waitForFail != null) {
@@ -399,20 +399,29 @@ final class DefaultEventSource implements EventSource {
 		return true;
 	}
 
+	/**
+	 * Submit the writer task; the caller holds the writer role. If the executor refuses (it shuts down with the
+	 * application), no writer will ever run, so this thread ends the source and completes the response itself.
+	 */
 	private void submitWriter() {
 		try {
 			this.registry.writers.execute(this::drain);
 		}
-		catch (RejectedExecutionException ex) {
+		catch (RuntimeException ex) {
+			end(CloseReason.SHUTDOWN, false, false, ex);
+			boolean complete;
 			this.lock.lock();
 			try {
-				this.writerActive = false;
+				complete = !this.emitterCompleted && !this.containerDone;
 				this.emitterCompleted = true;
+				this.writerActive = false;
 			}
 			finally {
 				this.lock.unlock();
 			}
-			end(CloseReason.SHUTDOWN, false, false, ex);
+			if (complete) {
+				completeEmitter();
+			}
 		}
 	}
 
@@ -525,12 +534,12 @@ final class DefaultEventSource implements EventSource {
 		this.idleTask = schedule(this::checkIdle, timeout.toNanos());
 	}
 
-	private void checkIdle() {
+	private void checkIdle(Timer self) {
 		boolean expired = false;
 		this.lock.lock();
 		try {
 			Duration timeout = this.idleTimeout;
-			if (timeout == null || this.state != State.OPEN) {
+			if (self.isCancelled() || timeout == null || this.state != State.OPEN) {
 				return;
 			}
 			long idle = System.nanoTime() - this.idleSinceNanos;
@@ -549,21 +558,35 @@ final class DefaultEventSource implements EventSource {
 		}
 	}
 
-	private ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
-		return this.registry.scheduler.schedule(() -> {
+	/**
+	 * Schedule a timer task on the shared scheduler. Called with the lock held. The task receives its own timer
+	 * so that, once it holds the lock, it can tell whether it was cancelled or replaced meanwhile.
+	 * @return the timer, or {@code null} if the scheduler refused it because it is shutting down (the registry
+	 * then stops and closes this source)
+	 */
+	private @Nullable Timer schedule(Consumer<Timer> task, long delayNanos) {
+		Timer timer = new Timer((self) -> {
 			try {
-				task.run();
+				task.accept(self);
 			}
 			catch (RuntimeException ex) {
 				// A timer must never throw into the scheduler's log; the source ends instead.
 				end(CloseReason.ERROR, false, false, ex);
 			}
-		}, Instant.now().plusNanos(delayNanos));
+		});
+		try {
+			timer.future = this.registry.scheduler.schedule(timer, Instant.now().plusNanos(delayNanos));
+		}
+		catch (RejectedExecutionException ex) {
+			logger.debug("Scheduler refused a timer of " + this + "; it is shutting down");
+			return null;
+		}
+		return timer;
 	}
 
-	private static @Nullable ScheduledFuture<?> cancel(@Nullable ScheduledFuture<?> task) {
-		if (task != null) {
-			task.cancel(false);
+	private static @Nullable Timer cancel(@Nullable Timer timer) {
+		if (timer != null) {
+			timer.cancel();
 		}
 		return null;
 	}
@@ -588,6 +611,42 @@ final class DefaultEventSource implements EventSource {
 	}
 
 	private record Frame(byte[] bytes, Kind kind) {
+	}
+
+	/**
+	 * A scheduled task that lets go of its source when cancelled: a scheduler without remove-on-cancel (such as
+	 * Spring Boot's) keeps cancelled tasks until their time, and must not keep ended sources reachable meanwhile.
+	 */
+	private static final class Timer implements Runnable {
+
+		private volatile @Nullable Consumer<Timer> task;
+
+		private volatile @Nullable ScheduledFuture<?> future;
+
+		Timer(Consumer<Timer> task) {
+			this.task = task;
+		}
+
+		@Override
+		public void run() {
+			Consumer<Timer> current = this.task;
+			if (current != null) {
+				current.accept(this);
+			}
+		}
+
+		boolean isCancelled() {
+			return this.task == null;
+		}
+
+		void cancel() {
+			this.task = null;
+			ScheduledFuture<?> scheduled = this.future;
+			if (scheduled != null) {
+				scheduled.cancel(false);
+			}
+		}
+
 	}
 
 	/**
@@ -620,7 +679,7 @@ final class DefaultEventSource implements EventSource {
 
 		private boolean started;
 
-		private @Nullable ScheduledFuture<?> task;
+		private @Nullable Timer task;
 
 		Ping(EventSourceRegistry.Builder settings) {
 			this.interval = settings.pingInterval;
@@ -699,27 +758,22 @@ final class DefaultEventSource implements EventSource {
 			this.task = cancel(this.task);
 		}
 
-		private void run() {
+		private void run(Timer self) {
 			long interval = this.interval.toNanos();
 			long quiet = System.nanoTime() - lastWriteNanos;
 			boolean submit = false;
 			lock.lock();
 			try {
-				if (!this.started || state != State.OPEN) {
+				if (self.isCancelled() || !this.started || state != State.OPEN) {
 					return;
 				}
-				long next = interval;
-				if (quiet >= interval) {
-					// Skipped while anything waits to be written: that write keeps the connection busy anyway.
-					if (queue.isEmpty() && responseStarted) {
-						queue.add(new Frame(this.frame, Kind.PING));
-						submit = activateWriter();
-					}
+				boolean due = quiet >= interval;
+				this.task = schedule(this::run, due ? interval : interval - quiet);
+				// Skipped while anything waits to be written: that write keeps the connection busy anyway.
+				if (due && queue.isEmpty() && responseStarted) {
+					queue.add(new Frame(this.frame, Kind.PING));
+					submit = activateWriter();
 				}
-				else {
-					next = interval - quiet;
-				}
-				this.task = schedule(this::run, next);
 			}
 			finally {
 				lock.unlock();
