@@ -58,6 +58,12 @@ public enum CloseReason {
 	QUEUE_OVERFLOW,
 
 	/**
+	 * A write to the client blocked for longer than the write timeout ({@code sisk.sse.write-timeout}): the client
+	 * stopped reading.
+	 */
+	WRITE_TIMEOUT,
+
+	/**
 	 * The servlet container reported an error other than a client going away.
 	 */
 	ERROR

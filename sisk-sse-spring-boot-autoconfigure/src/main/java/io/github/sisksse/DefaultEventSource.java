@@ -332,7 +332,10 @@ final class DefaultEventSource implements EventSource {
 		}
 	}
 
-	private boolean offer(byte[] bytes) {
+	/**
+	 * Queue an encoded event. The bytes are never modified, so one array may be queued for many sources.
+	 */
+	boolean offer(byte[] bytes) {
 		boolean submit = false;
 		boolean overflow = false;
 		EventSourceRegistry.Builder settings = this.registry.settings;
@@ -482,6 +485,7 @@ final class DefaultEventSource implements EventSource {
 			activity |= (frame.kind == Kind.EVENT
 					|| (frame.kind == Kind.PING && this.registry.settings.pingResetsWaitForFail));
 		}
+		this.registry.writeStarted(this);
 		try {
 			this.emitter.send(Set.of(new DataWithMediaType(bytes, TEXT_EVENT_STREAM_UTF8)));
 			long now = System.nanoTime();
@@ -501,6 +505,9 @@ final class DefaultEventSource implements EventSource {
 			CloseReason why = this.containerDone ? CloseReason.CLIENT_GONE
 					: onlyPings ? CloseReason.PING_FAILED : CloseReason.SEND_FAILED;
 			end(why, false, false, ex);
+		}
+		finally {
+			this.registry.writeFinished(this);
 		}
 	}
 

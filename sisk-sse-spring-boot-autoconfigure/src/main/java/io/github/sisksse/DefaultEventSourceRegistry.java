@@ -1,5 +1,6 @@
 package io.github.sisksse;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -9,10 +10,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
@@ -32,6 +37,8 @@ import org.springframework.util.Assert;
  * never interleave, and readers never lock. Ending a source happens outside the map's locks.
  */
 final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLifecycle, DisposableBean {
+
+	private static final Log logger = LogFactory.getLog(DefaultEventSourceRegistry.class);
 
 	private static final long SHUTDOWN_WAIT_MILLIS = 5000;
 
@@ -54,6 +61,19 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	private final Set<DefaultEventSource> anonymous = ConcurrentHashMap.newKeySet();
 
 	private final AtomicInteger identifiedCount = new AtomicInteger();
+
+	/**
+	 * Writes in progress, by source. The watchdog marks those blocked beyond the write timeout; a mark and the
+	 * removal of the entry when the write returns are atomic per source, so a compensating thread is added at
+	 * most once per blocked write and always taken back.
+	 */
+	private final ConcurrentHashMap<DefaultEventSource, Write> writing = new ConcurrentHashMap<>();
+
+	private final int writerThreads;
+
+	private final AtomicInteger extraWriters = new AtomicInteger();
+
+	private final @Nullable ScheduledFuture<?> watchdog;
 
 	private volatile boolean running = true;
 
@@ -92,6 +112,9 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 			this.writers = own;
 			this.ownWriters = own;
 		}
+		this.writerThreads = builder.writerThreads;
+		long period = Math.max(50, Math.min(1000, this.settings.writeTimeout.toMillis() / 4));
+		this.watchdog = this.scheduler.scheduleWithFixedDelay(this::checkWrites, Duration.ofMillis(period));
 	}
 
 	@Override
@@ -186,6 +209,35 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		return this.identifiedCount.get();
 	}
 
+	@Override
+	public int broadcast(Object data) {
+		byte[] event = this.encoder.encode(data);
+		int queued = 0;
+		for (DefaultEventSource source : this.anonymous) {
+			queued += source.offer(event) ? 1 : 0;
+		}
+		for (List<DefaultEventSource> sources : this.identified.values()) {
+			for (DefaultEventSource source : sources) {
+				queued += source.offer(event) ? 1 : 0;
+			}
+		}
+		return queued;
+	}
+
+	@Override
+	public int broadcast(Object data, Predicate<String> identifierMatcher) {
+		byte[] event = this.encoder.encode(data);
+		int[] queued = new int[1];
+		this.identified.forEach((identifier, sources) -> {
+			if (identifierMatcher.test(identifier)) {
+				for (DefaultEventSource source : sources) {
+					queued[0] += source.offer(event) ? 1 : 0;
+				}
+			}
+		});
+		return queued[0];
+	}
+
 	/**
 	 * Forget an ended source. Idempotent; never removes a newer source with the same identifier.
 	 */
@@ -207,6 +259,62 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 			rest.remove(source);
 			return List.copyOf(rest);
 		});
+	}
+
+	void writeStarted(DefaultEventSource source) {
+		this.writing.put(source, new Write(System.nanoTime()));
+	}
+
+	void writeFinished(DefaultEventSource source) {
+		Write write = this.writing.remove(source);
+		if (write != null && write.blocked) {
+			this.extraWriters.decrementAndGet();
+			resizeWriters();
+		}
+	}
+
+	/**
+	 * The write watchdog: ends every source whose write has blocked beyond the write timeout, and lends the
+	 * writer pool one more thread for each such write until it returns. Runs on the scheduler; never throws.
+	 */
+	private void checkWrites() {
+		try {
+			long now = System.nanoTime();
+			long timeout = this.settings.writeTimeout.toNanos();
+			List<DefaultEventSource> blocked = new ArrayList<>();
+			for (DefaultEventSource source : this.writing.keySet()) {
+				this.writing.computeIfPresent(source, (key, write) -> {
+					if (!write.blocked && now - write.startedNanos > timeout) {
+						write.blocked = true;
+						blocked.add(key);
+					}
+					return write;
+				});
+			}
+			if (!blocked.isEmpty()) {
+				this.extraWriters.addAndGet(blocked.size());
+				resizeWriters();
+				blocked.forEach((source) -> source.end(CloseReason.WRITE_TIMEOUT, false, false, null));
+			}
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Event source write watchdog failed", ex);
+		}
+	}
+
+	private synchronized void resizeWriters() {
+		if (!(this.ownWriters instanceof ThreadPoolExecutor pool) || pool.isShutdown()) {
+			return;
+		}
+		int size = this.writerThreads + Math.max(0, this.extraWriters.get());
+		if (size > pool.getMaximumPoolSize()) {
+			pool.setMaximumPoolSize(size);
+			pool.setCorePoolSize(size);
+		}
+		else {
+			pool.setCorePoolSize(size);
+			pool.setMaximumPoolSize(size);
+		}
 	}
 
 	@Override
@@ -250,6 +358,9 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		if (this.running) {
 			stop();
 		}
+		if (this.watchdog != null) {
+			this.watchdog.cancel(false);
+		}
 		if (this.ownWriters != null) {
 			this.ownWriters.shutdown();
 			if (!this.ownWriters.awaitTermination(1, TimeUnit.SECONDS)) {
@@ -259,6 +370,21 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		if (this.ownScheduler != null) {
 			this.ownScheduler.destroy();
 		}
+	}
+
+	/**
+	 * A write in progress: when it started, and whether the watchdog found it blocked (guarded by the map).
+	 */
+	private static final class Write {
+
+		final long startedNanos;
+
+		boolean blocked;
+
+		Write(long startedNanos) {
+			this.startedNanos = startedNanos;
+		}
+
 	}
 
 }

@@ -73,6 +73,23 @@ public interface EventSourceRegistry {
 	int size();
 
 	/**
+	 * Send one message to every open source, anonymous ones included. The data is serialised once, not once per
+	 * source, and queued for each; nothing waits for a slow client. A {@link org.springframework.http.codec.ServerSentEvent}
+	 * is sent as that full event.
+	 * @param data the data or event, as for {@link EventSource#send(Object)}
+	 * @return the number of sources it was queued for
+	 */
+	int broadcast(Object data);
+
+	/**
+	 * Send one message to every open identified source whose identifier matches, serialised once.
+	 * @param data the data or event, as for {@link EventSource#send(Object)}
+	 * @param identifierMatcher tested against each identifier, e.g. {@code id -> id.startsWith("room-42/")}
+	 * @return the number of sources it was queued for
+	 */
+	int broadcast(Object data, Predicate<String> identifierMatcher);
+
+	/**
 	 * Return a builder for a registry outside Spring Boot's auto-configuration, for example to declare one as
 	 * a bean of your own.
 	 * @return a new builder with the same defaults as the {@code sisk.sse.*} properties
@@ -124,6 +141,8 @@ public interface EventSourceRegistry {
 
 		OverflowPolicy overflow = OverflowPolicy.CLOSE;
 
+		Duration writeTimeout = Duration.ofSeconds(30);
+
 		Builder() {
 		}
 
@@ -151,6 +170,7 @@ public interface EventSourceRegistry {
 			copy.queueMaxEvents = this.queueMaxEvents;
 			copy.queueMaxBytes = this.queueMaxBytes;
 			copy.overflow = this.overflow;
+			copy.writeTimeout = this.writeTimeout;
 			return copy;
 		}
 
@@ -309,6 +329,19 @@ public interface EventSourceRegistry {
 			this.queueMaxEvents = maxEvents;
 			this.queueMaxBytes = maxBytes;
 			this.overflow = overflow;
+			return this;
+		}
+
+		/**
+		 * Set how long one write to a client may block before the source is closed with
+		 * {@link CloseReason#WRITE_TIMEOUT}. While a write is blocked that long, the registry's own writer pool
+		 * grows by a thread, so that other clients are not held up; the blocked thread itself is released when the
+		 * container gives up on the write (on Tomcat, after {@code server.tomcat.connection-timeout}).
+		 * @param writeTimeout a positive duration, 30 seconds by default
+		 * @return this builder
+		 */
+		public Builder writeTimeout(Duration writeTimeout) {
+			this.writeTimeout = positive(writeTimeout, "writeTimeout");
 			return this;
 		}
 

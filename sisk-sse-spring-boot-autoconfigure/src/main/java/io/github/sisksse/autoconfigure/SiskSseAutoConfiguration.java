@@ -60,6 +60,7 @@ public final class SiskSseAutoConfiguration {
 			.duplicateIdentifier(properties.getDuplicateIdentifier())
 			.queue(queue.getMaxEvents(), queue.getMaxBytes().toBytes(), queue.getOverflow())
 			.writerThreads(properties.getWriterThreads())
+			.writeTimeout(properties.getWriteTimeout())
 			.messageConverters(() -> messageConverters(handlerAdapter));
 		TaskScheduler scheduler = taskScheduler.getIfUnique();
 		if (scheduler != null) {

@@ -54,6 +54,12 @@ public class SiskSseProperties implements Validator {
 	 */
 	private int writerThreads = 4;
 
+	/**
+	 * Time one write to a client may block (the client stopped reading) before its connection is closed. Other
+	 * clients are not held up meanwhile: the writer pool lends a thread for each blocked write.
+	 */
+	private Duration writeTimeout = Duration.ofSeconds(30);
+
 	private final Ping ping = new Ping();
 
 	private final CloseEvent closeEvent = new CloseEvent();
@@ -108,6 +114,14 @@ public class SiskSseProperties implements Validator {
 		this.writerThreads = writerThreads;
 	}
 
+	public Duration getWriteTimeout() {
+		return this.writeTimeout;
+	}
+
+	public void setWriteTimeout(Duration writeTimeout) {
+		this.writeTimeout = writeTimeout;
+	}
+
 	public Ping getPing() {
 		return this.ping;
 	}
@@ -132,6 +146,7 @@ public class SiskSseProperties implements Validator {
 		checkPositive(errors, "waitForFail", "wait-for-fail", properties.waitForFail);
 		checkPositive(errors, "maxLifetime", "max-lifetime", properties.maxLifetime);
 		checkPositive(errors, "retry", "retry", properties.retry);
+		checkPositive(errors, "writeTimeout", "write-timeout", properties.writeTimeout);
 		if (properties.writerThreads < 1) {
 			reject(errors, "writerThreads", "writer-threads", "must be at least 1");
 		}

@@ -51,6 +51,8 @@ class SiskSseAutoConfigurationTests {
 			assertThat(properties.getQueue().getMaxEvents()).isEqualTo(1000);
 			assertThat(properties.getQueue().getMaxBytes()).isEqualTo(DataSize.ofMegabytes(1));
 			assertThat(properties.getQueue().getOverflow()).isEqualTo(OverflowPolicy.CLOSE);
+			assertThat(properties.getWriteTimeout()).isEqualTo(Duration.ofSeconds(30));
+			assertThat(properties.getWriterThreads()).isEqualTo(4);
 			assertThat(context).doesNotHaveBean(TaskScheduler.class);
 		});
 	}
