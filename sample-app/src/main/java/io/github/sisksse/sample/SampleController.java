@@ -82,13 +82,7 @@ public class SampleController {
 	 */
 	@PostMapping("/broadcast")
 	public int broadcast(@RequestParam String prefix, @RequestBody String message) {
-		int count = 0;
-		for (EventSource source : this.registry.find((identifier) -> identifier.startsWith(prefix))) {
-			if (source.send(message)) {
-				count++;
-			}
-		}
-		return count;
+		return this.registry.broadcast(message, (identifier) -> identifier.startsWith(prefix));
 	}
 
 	/**

@@ -3,7 +3,6 @@ package io.github.sisksse.sample;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
-import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceRegistry;
 
 import org.springframework.scheduling.annotation.Scheduled;
@@ -32,15 +31,13 @@ public class Ticker {
 	}
 
 	/**
-	 * Send the current time to every ticker stream. Sending never blocks, so a slow client cannot delay the others
-	 * or the next tick.
+	 * Send the current time to every ticker stream, serialised once for all of them. Sending never blocks, so a
+	 * slow client cannot delay the others or the next tick.
 	 */
 	@Scheduled(fixedRate = 1000)
 	public void tick() {
 		Tick tick = new Tick(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), this.registry.size());
-		for (EventSource source : this.registry.find((identifier) -> identifier.startsWith(PREFIX))) {
-			source.send(tick);
-		}
+		this.registry.broadcast(tick, (identifier) -> identifier.startsWith(PREFIX));
 	}
 
 	/**

@@ -1,0 +1,229 @@
+package io.github.sisksse.sample;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.jayway.jsonpath.JsonPath;
+import io.github.sisksse.DuplicateIdentifierPolicy;
+import io.github.sisksse.EventSource;
+import io.github.sisksse.EventSourceRegistry;
+import io.github.sisksse.OverflowPolicy;
+import io.github.sisksse.PingPolicy;
+import io.github.sisksse.autoconfigure.SiskSseProperties;
+import io.github.sisksse.test.SseClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.util.unit.DataSize;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The sample's whole HTTP contract, over real HTTP on a random port, with streams read by a real SSE client.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+class SampleApplicationTests {
+
+	private static final Duration WAIT = Duration.ofSeconds(5);
+
+	private static final HttpClient HTTP = HttpClient.newBuilder()
+		.version(HttpClient.Version.HTTP_1_1)
+		.connectTimeout(WAIT)
+		.build();
+
+	@LocalServerPort
+	int port;
+
+	@Autowired
+	EventSourceRegistry registry;
+
+	@Autowired
+	SiskSseProperties properties;
+
+	private final List<SseClient> clients = new ArrayList<>();
+
+	@AfterEach
+	void closeEveryStream() {
+		this.clients.forEach(SseClient::close);
+		this.registry.all().forEach(EventSource::close);
+		await().atMost(WAIT).until(() -> this.registry.size() == 0);
+	}
+
+	@Test
+	void eventsRegistersTheStreamAsUserDashNameSoItIsListedInConnections() throws Exception {
+		SseClient alice = connect("/events?user=alice");
+		assertThat(alice.status()).isEqualTo(200);
+		assertThat(alice.headers().firstValue("Content-Type")).hasValueSatisfying(
+				(type) -> assertThat(type).startsWith("text/event-stream"));
+		await().atMost(WAIT).until(() -> alice.retry() != null);
+		assertThat(alice.retry()).isEqualTo(3000L);
+		assertThat(this.registry.get("user-alice")).isPresent();
+		HttpResponse<String> connections = get("/connections");
+		assertThat(connections.statusCode()).isEqualTo(200);
+		assertThat(connections.headers().firstValue("Content-Type")).hasValueSatisfying(
+				(type) -> assertThat(type).startsWith("application/json"));
+		List<String> identifiers = JsonPath.read(connections.body(), "$");
+		assertThat(identifiers).containsExactly("user-alice");
+	}
+
+	@Test
+	void eventsRefusesABlankOrMissingUserNameWith400() throws Exception {
+		assertThat(connect("/events?user=%20%20").status()).isEqualTo(400);
+		assertThat(connect("/events?user=").status()).isEqualTo(400);
+		assertThat(connect("/events").status()).isEqualTo(400);
+		assertThat(this.registry.size()).isZero();
+	}
+
+	@Test
+	void sendDeliversTheBodyToTheUsersStreamAndAnswers202() throws Exception {
+		SseClient bob = connect("/events?user=bob");
+		HttpResponse<String> response = post("/send/bob", "Hi Bob!\nSecond line.");
+		assertThat(response.statusCode()).isEqualTo(202);
+		await().atMost(WAIT).until(() -> !bob.events().isEmpty());
+		assertThat(bob.events()).extracting(SseClient.Event::type, SseClient.Event::data)
+			.containsExactly(tuple("message", "Hi Bob!\nSecond line."));
+	}
+
+	@Test
+	void sendAnswers404ForAUserWhoIsNotConnected() throws Exception {
+		SseClient bob = connect("/events?user=bob");
+		assertThat(post("/send/nobody", "Hello?").statusCode()).isEqualTo(404);
+		assertThat(post("/send/user-bob", "Wrong name").statusCode()).isEqualTo(404);
+		assertThat(post("/send/bob", "Right name").statusCode()).isEqualTo(202);
+		await().atMost(WAIT).until(() -> !bob.data().isEmpty());
+		assertThat(bob.data()).containsExactly("Right name");
+	}
+
+	@Test
+	void sendAnswers404OnceTheUsersStreamHasEnded() throws Exception {
+		SseClient carol = connect("/events?user=carol");
+		this.registry.get("user-carol").orElseThrow().close();
+		await().atMost(WAIT).until(carol::isEnded);
+		assertThat(post("/send/carol", "Too late").statusCode()).isEqualTo(404);
+		assertThat(JsonPath.<List<String>>read(get("/connections").body(), "$")).isEmpty();
+	}
+
+	@Test
+	void broadcastSendsToEveryStreamWhoseIdentifierStartsWithThePrefixAndAnswersTheCount() throws Exception {
+		SseClient alice = connect("/events?user=alice");
+		SseClient bob = connect("/events?user=bob");
+		SseClient ticker = connect("/ticker");
+		HttpResponse<String> response = post("/broadcast?prefix=user-", "Hello, users!");
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(response.body().trim()).isEqualTo("2");
+		await().atMost(WAIT).until(() -> !alice.data().isEmpty() && !bob.data().isEmpty());
+		assertThat(alice.data()).containsExactly("Hello, users!");
+		assertThat(bob.data()).containsExactly("Hello, users!");
+		assertThat(post("/broadcast?prefix=user-a", "Only Alice").body().trim()).isEqualTo("1");
+		await().atMost(WAIT).until(() -> alice.data().size() == 2);
+		assertThat(alice.data()).containsExactly("Hello, users!", "Only Alice");
+		assertThat(post("/broadcast?prefix=" + URLEncoder.encode("nobody-", StandardCharsets.UTF_8), "Anyone?")
+			.body().trim()).isEqualTo("0");
+		assertThat(ticker.data()).noneMatch((data) -> data.contains("users") || data.contains("Alice"));
+		assertThat(bob.data()).containsExactly("Hello, users!");
+	}
+
+	@Test
+	void helloSendsHelloWorldThenTheCloseEventWithByeAndEndsTheStream() {
+		SseClient hello = connect("/hello");
+		await().atMost(WAIT).until(hello::isEnded);
+		assertThat(hello.events()).extracting(SseClient.Event::type, SseClient.Event::data)
+			.containsExactly(tuple("message", "Hello, world!"), tuple("close", "bye"));
+		assertThat(this.registry.size()).isZero();
+	}
+
+	@Test
+	void tickerReceivesTheTimeAsAJsonObjectEverySecond() throws Exception {
+		SseClient ticker = connect("/ticker");
+		List<String> identifiers = JsonPath.read(get("/connections").body(), "$");
+		assertThat(identifiers).singleElement().asString().startsWith("ticker-");
+		await().atMost(WAIT).until(() -> ticker.data().size() >= 2);
+		String tick = ticker.data().get(0);
+		assertThat(JsonPath.<String>read(tick, "$.time")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ");
+		assertThat(JsonPath.<Integer>read(tick, "$.connections")).isEqualTo(1);
+		assertThat(ticker.events()).extracting(SseClient.Event::type).containsOnly("message");
+	}
+
+	@Test
+	void aSecondStreamForTheSameUserReplacesTheFirstWhichReceivesTheCloseEvent() throws Exception {
+		SseClient firstTab = connect("/events?user=dave");
+		SseClient secondTab = connect("/events?user=dave");
+		await().atMost(WAIT).until(firstTab::isEnded);
+		assertThat(firstTab.events()).extracting(SseClient.Event::type, SseClient.Event::data)
+			.containsExactly(tuple("close", "bye"));
+		assertThat(post("/send/dave", "Only the newest tab").statusCode()).isEqualTo(202);
+		await().atMost(WAIT).until(() -> !secondTab.data().isEmpty());
+		assertThat(secondTab.data()).containsExactly("Only the newest tab");
+		assertThat(JsonPath.<List<String>>read(get("/connections").body(), "$")).containsExactly("user-dave");
+	}
+
+	@Test
+	void theIndexPageIsServedAtTheRoot() throws Exception {
+		HttpResponse<String> page = HTTP.send(HttpRequest.newBuilder(uri("/")).header("Accept", "text/html").build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(page.statusCode()).isEqualTo(200);
+		assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(
+				(type) -> assertThat(type).startsWith("text/html"));
+		assertThat(page.body()).contains("new EventSource(", "/ticker", "/events?user=", "/send/", "/broadcast?prefix=",
+				"/connections");
+	}
+
+	@Test
+	void applicationYmlConfiguresEverySiskSsePropertyAsDocumented() {
+		assertThat(this.properties.isEnabled()).isTrue();
+		assertThat(this.properties.getWaitForFail()).isNull();
+		assertThat(this.properties.getMaxLifetime()).isNull();
+		assertThat(this.properties.getRetry()).isEqualTo(Duration.ofSeconds(3));
+		assertThat(this.properties.getDuplicateIdentifier()).isEqualTo(DuplicateIdentifierPolicy.REPLACE);
+		assertThat(this.properties.getWriterThreads()).isEqualTo(4);
+		assertThat(this.properties.getPing().isEnabled()).isTrue();
+		assertThat(this.properties.getPing().getInterval()).isEqualTo(Duration.ofSeconds(15));
+		assertThat(this.properties.getPing().getFormat()).isEqualTo(PingPolicy.Format.COMMENT);
+		assertThat(this.properties.getPing().getMessage()).isEqualTo("ping");
+		assertThat(this.properties.getPing().getEventName()).isEqualTo("ping");
+		assertThat(this.properties.getPing().isResetsWaitForFail()).isFalse();
+		assertThat(this.properties.getCloseEvent().getName()).isEqualTo("close");
+		assertThat(this.properties.getCloseEvent().getData()).isEqualTo("bye");
+		assertThat(this.properties.getQueue().getMaxEvents()).isEqualTo(1000);
+		assertThat(this.properties.getQueue().getMaxBytes()).isEqualTo(DataSize.ofMegabytes(1));
+		assertThat(this.properties.getQueue().getOverflow()).isEqualTo(OverflowPolicy.CLOSE);
+	}
+
+	private SseClient connect(String pathAndQuery) {
+		SseClient client = SseClient.connect(this.port, pathAndQuery);
+		this.clients.add(client);
+		return client;
+	}
+
+	private HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
+		return HTTP.send(HttpRequest.newBuilder(uri(pathAndQuery)).header("Accept", "application/json").build(),
+				HttpResponse.BodyHandlers.ofString());
+	}
+
+	private HttpResponse<String> post(String pathAndQuery, String body) throws IOException, InterruptedException {
+		HttpRequest request = HttpRequest.newBuilder(uri(pathAndQuery))
+			.header("Content-Type", "text/plain;charset=UTF-8")
+			.POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
+			.build();
+		return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+	}
+
+	private URI uri(String pathAndQuery) {
+		return URI.create("http://127.0.0.1:" + this.port + pathAndQuery);
+	}
+
+}
