@@ -24,6 +24,8 @@ import org.springframework.http.MediaType;
 import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.http.server.ServerHttpResponse;
 import org.springframework.util.Assert;
+import org.springframework.web.context.request.RequestAttributes;
+import org.springframework.web.context.request.RequestContextHolder;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter.DataWithMediaType;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 import org.springframework.web.util.DisconnectedClientHelper;
@@ -142,6 +144,29 @@ final class DefaultEventSource implements EventSource {
 		}
 		finally {
 			this.lock.unlock();
+		}
+		RequestAttributes request = RequestContextHolder.getRequestAttributes();
+		if (request != null) {
+			request.registerDestructionCallback(toString() + "@" + System.identityHashCode(this),
+					this::checkReturned, RequestAttributes.SCOPE_REQUEST);
+		}
+	}
+
+	/**
+	 * Runs when the request that opened this source finishes its handler: a source whose emitter the handler did
+	 * not return (it returned something else or threw) can never reach the client, so it must not stay registered.
+	 */
+	private void checkReturned() {
+		boolean orphaned;
+		this.lock.lock();
+		try {
+			orphaned = !this.responseStarted && this.state == State.OPEN;
+		}
+		finally {
+			this.lock.unlock();
+		}
+		if (orphaned) {
+			end(CloseReason.ERROR, false, false, new IllegalStateException("The handler did not return " + this));
 		}
 	}
 

@@ -274,6 +274,14 @@ class EventSourceIntegrationTests {
 		await().atMost(WAIT).until(() -> client.data().contains("still here"));
 	}
 
+	@Test
+	void sourceWhoseHandlerFailedIsNotLeftRegistered() throws Exception {
+		try (RawSseSocket socket = RawSseSocket.open(this.port, "/open-and-fail?id=orphan")) {
+			assertThat(socket.head()).startsWith("HTTP/1.1 500");
+		}
+		assertThat(this.registry.get("orphan")).isEmpty();
+	}
+
 	// Duplicate identifiers: the default replaces, as Sisk does
 
 	@Test

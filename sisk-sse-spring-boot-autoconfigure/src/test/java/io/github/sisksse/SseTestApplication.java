@@ -65,6 +65,12 @@ class SseTestApplication {
 			return source;
 		}
 
+		@GetMapping("/open-and-fail")
+		EventSource openAndFail(@RequestParam String id) {
+			this.registry.open(id);
+			throw new IllegalStateException("the handler failed after opening " + id);
+		}
+
 		@GetMapping("/hello")
 		SseEmitter hello() {
 			EventSource sse = this.registry.open();
