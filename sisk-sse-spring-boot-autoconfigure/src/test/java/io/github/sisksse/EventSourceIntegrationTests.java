@@ -20,12 +20,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.codec.ServerSentEvent;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,18 +38,7 @@ import static org.awaitility.Awaitility.await;
 		properties = { "spring.mvc.async.request-timeout=300ms", "sisk.sse.close-event.name=close",
 				"sisk.sse.close-event.data=bye", "sisk.sse.queue.max-events=100000", "sisk.sse.queue.max-bytes=64MB" })
 @ExtendWith(OutputCaptureExtension.class)
-class EventSourceIntegrationTests {
-
-	private static final Duration WAIT = Duration.ofSeconds(5);
-
-	@LocalServerPort
-	int port;
-
-	@Autowired
-	EventSourceRegistry registry;
-
-	@Autowired
-	SseTestApplication.StreamController controller;
+class EventSourceIntegrationTests extends HttpTestSupport {
 
 	private final List<AutoCloseable> clients = new ArrayList<>();
 
@@ -471,14 +458,11 @@ class EventSourceIntegrationTests {
 		}
 	}
 
-	private SseClient connect(String path) {
-		SseClient client = SseClient.connect(this.port, path);
+	@Override
+	SseClient connect(String path) {
+		SseClient client = super.connect(path);
 		this.clients.add(client);
 		return client;
-	}
-
-	private EventSource source(String id) {
-		return await().atMost(WAIT).until(() -> this.registry.get(id).orElse(null), (s) -> s != null);
 	}
 
 	@SuppressWarnings("NullAway")

@@ -6,10 +6,8 @@ import io.github.sisksse.test.SseClient;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.NestedTestConfiguration;
 import org.springframework.test.context.NestedTestConfiguration.EnclosingConfiguration;
 
@@ -22,35 +20,14 @@ import static org.awaitility.Awaitility.await;
 @NestedTestConfiguration(EnclosingConfiguration.OVERRIDE)
 class EventSourcePolicyTests {
 
-	private static final Duration WAIT = Duration.ofSeconds(5);
-
-	abstract static class HttpTests {
-
-		@LocalServerPort
-		int port;
-
-		@Autowired
-		EventSourceRegistry registry;
-
-		@Autowired
-		SseTestApplication.StreamController controller;
-
-		SseClient connect(String path) {
-			return SseClient.connect(this.port, path);
-		}
-
-		EventSource source(String id) {
-			return await().atMost(WAIT).until(() -> this.registry.get(id).orElse(null), (s) -> s != null);
-		}
-
-	}
+	private static final Duration WAIT = HttpTestSupport.WAIT;
 
 	@Nested
 	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
 			properties = { "sisk.sse.max-lifetime=600ms", "sisk.sse.close-event.name=close", "sisk.sse.retry=2500ms",
 					"sisk.sse.ping.interval=100ms", "sisk.sse.ping.format=event", "sisk.sse.ping.event-name=heartbeat",
 					"sisk.sse.ping.message=thump" })
-	class Lifetime extends HttpTests {
+	class Lifetime extends HttpTestSupport {
 
 		@Test
 		void sourceIsClosedAtItsMaximumLifetimeWithoutTheCloseEvent() {
@@ -77,7 +54,7 @@ class EventSourcePolicyTests {
 	@Nested
 	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
 			properties = { "sisk.sse.wait-for-fail=300ms", "sisk.sse.ping.interval=50ms" })
-	class WaitForFailByDefault extends HttpTests {
+	class WaitForFailByDefault extends HttpTestSupport {
 
 		@Test
 		void everySourceStartsWithTheConfiguredIdleTimeoutAndPingsDoNotResetIt() {
@@ -94,7 +71,7 @@ class EventSourcePolicyTests {
 	@Nested
 	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
 			properties = "sisk.sse.duplicate-identifier=reject")
-	class RejectDuplicates extends HttpTests {
+	class RejectDuplicates extends HttpTestSupport {
 
 		@Test
 		void secondSourceWithTheSameIdentifierIsAnsweredWithConflict() {
@@ -114,7 +91,7 @@ class EventSourcePolicyTests {
 	@Nested
 	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
 			properties = "sisk.sse.duplicate-identifier=allow")
-	class AllowDuplicates extends HttpTests {
+	class AllowDuplicates extends HttpTestSupport {
 
 		@Test
 		void severalSourcesShareAnIdentifierAndGetReturnsTheNewest() {
@@ -139,7 +116,7 @@ class EventSourcePolicyTests {
 	@Nested
 	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
 			properties = { "sisk.sse.queue.max-events=3", "sisk.sse.queue.overflow=close" })
-	class OverflowClose extends HttpTests {
+	class OverflowClose extends HttpTestSupport {
 
 		@Test
 		void eventBeyondTheQueueLimitClosesTheSource() {
@@ -156,7 +133,7 @@ class EventSourcePolicyTests {
 	@Nested
 	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
 			properties = { "sisk.sse.queue.max-events=3", "sisk.sse.queue.overflow=drop-oldest" })
-	class OverflowDropOldest extends HttpTests {
+	class OverflowDropOldest extends HttpTestSupport {
 
 		@Test
 		void oldestEventsAreDroppedToMakeRoom() {

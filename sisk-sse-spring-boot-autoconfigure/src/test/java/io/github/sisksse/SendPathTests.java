@@ -11,10 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledForJreRange;
 import org.junit.jupiter.api.condition.JRE;
 
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.NestedTestConfiguration;
 import org.springframework.test.context.NestedTestConfiguration.EnclosingConfiguration;
 
@@ -29,25 +27,11 @@ class SendPathTests {
 
 	private static final Duration WAIT = Duration.ofSeconds(10);
 
-	abstract static class HttpTests {
-
-		@LocalServerPort
-		int port;
-
-		@Autowired
-		EventSourceRegistry registry;
-
-		EventSource source(String id) {
-			return await().atMost(WAIT).until(() -> this.registry.get(id).orElse(null), (s) -> s != null);
-		}
-
-	}
-
 	@Nested
 	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
 			properties = { "sisk.sse.write-timeout=500ms", "sisk.sse.writer-threads=1",
 					"sisk.sse.queue.max-bytes=64MB", "sisk.sse.ping.enabled=false" })
-	class WriteTimeout extends HttpTests {
+	class WriteTimeout extends HttpTestSupport {
 
 		@Test
 		void stuckClientIsClosedWhileOthersKeepReceivingEvenWithASingleWriterThread() throws Exception {
@@ -77,7 +61,7 @@ class SendPathTests {
 
 	@Nested
 	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT)
-	class Broadcast extends HttpTests {
+	class Broadcast extends HttpTestSupport {
 
 		@Test
 		void broadcastSerialisesThePayloadOnceAndQueuesItForEveryMatchingSource() {
@@ -106,7 +90,7 @@ class SendPathTests {
 	@EnabledForJreRange(min = JRE.JAVA_21)
 	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
 			properties = "spring.threads.virtual.enabled=true")
-	class VirtualThreads extends HttpTests {
+	class VirtualThreads extends HttpTestSupport {
 
 		@Test
 		void writesRunOnVirtualThreadsWhenTheApplicationUsesThem() throws Exception {
