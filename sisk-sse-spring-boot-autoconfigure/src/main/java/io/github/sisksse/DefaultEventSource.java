@@ -119,6 +119,7 @@ final class DefaultEventSource implements EventSource {
 				DisconnectedClientHelper.isClientDisconnectedException(ex) ? CloseReason.CLIENT_GONE : CloseReason.ERROR,
 				ex));
 		this.emitter.onTimeout(() -> containerEnded(CloseReason.LIFETIME_EXPIRED, null));
+		this.closed.thenAccept((reason) -> registry.notify((listener) -> listener.onClose(this, reason)));
 	}
 
 	/**
@@ -363,6 +364,7 @@ final class DefaultEventSource implements EventSource {
 	boolean offer(byte[] bytes) {
 		boolean submit = false;
 		boolean overflow = false;
+		boolean dropped = false;
 		EventSourceRegistry.Builder settings = this.registry.settings;
 		this.lock.lock();
 		try {
@@ -377,6 +379,7 @@ final class DefaultEventSource implements EventSource {
 				}
 				else {
 					dropOldestUntilFits(bytes.length, settings);
+					dropped = true;
 				}
 			}
 			if (!overflow) {
@@ -388,6 +391,9 @@ final class DefaultEventSource implements EventSource {
 		}
 		finally {
 			this.lock.unlock();
+		}
+		if (overflow || dropped) {
+			this.registry.notify((listener) -> listener.onOverflow(this));
 		}
 		if (overflow) {
 			end(CloseReason.QUEUE_OVERFLOW, false, false, null);
@@ -503,10 +509,14 @@ final class DefaultEventSource implements EventSource {
 		int offset = 0;
 		boolean onlyPings = true;
 		boolean activity = false;
+		int events = 0;
+		int pings = 0;
 		for (Frame frame : batch) {
 			System.arraycopy(frame.bytes, 0, bytes, offset, frame.bytes.length);
 			offset += frame.bytes.length;
 			onlyPings &= (frame.kind == Kind.PING);
+			events += (frame.kind == Kind.EVENT) ? 1 : 0;
+			pings += (frame.kind == Kind.PING) ? 1 : 0;
 			activity |= (frame.kind == Kind.EVENT
 					|| (frame.kind == Kind.PING && this.registry.settings.pingResetsWaitForFail));
 		}
@@ -518,6 +528,14 @@ final class DefaultEventSource implements EventSource {
 			if (activity) {
 				this.idleSinceNanos = now;
 			}
+			int written = events;
+			int pinged = pings;
+			this.registry.notify((listener) -> {
+				listener.onWrite(this, written, bytes.length);
+				for (int i = 0; i < pinged; i++) {
+					listener.onPing(this);
+				}
+			});
 		}
 		catch (IOException | RuntimeException ex) {
 			this.lock.lock();
@@ -527,6 +545,7 @@ final class DefaultEventSource implements EventSource {
 			finally {
 				this.lock.unlock();
 			}
+			this.registry.notify((listener) -> listener.onWriteFailure(this, ex));
 			CloseReason why = this.containerDone ? CloseReason.CLIENT_GONE
 					: onlyPings ? CloseReason.PING_FAILED : CloseReason.SEND_FAILED;
 			end(why, false, false, ex);

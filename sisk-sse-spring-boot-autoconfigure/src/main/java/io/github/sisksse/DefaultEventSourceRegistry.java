@@ -14,6 +14,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 import org.apache.commons.logging.Log;
@@ -168,6 +169,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 
 	private EventSource started(DefaultEventSource source) {
 		source.start();
+		notify((listener) -> listener.onOpen(source));
 		if (!this.running) {
 			// Lost a race with stop(): it may not have seen this source.
 			source.end(CloseReason.SHUTDOWN, true, true, null);
@@ -259,6 +261,20 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 			rest.remove(source);
 			return List.copyOf(rest);
 		});
+	}
+
+	/**
+	 * Tell every listener, shielding the caller (often a writer or container thread) from their failures.
+	 */
+	void notify(Consumer<EventSourceListener> event) {
+		for (EventSourceListener listener : this.settings.listeners) {
+			try {
+				event.accept(listener);
+			}
+			catch (RuntimeException ex) {
+				logger.warn("Event source listener " + listener + " failed", ex);
+			}
+		}
 	}
 
 	void writeStarted(DefaultEventSource source) {

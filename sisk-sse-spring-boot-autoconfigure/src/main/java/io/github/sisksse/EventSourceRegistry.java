@@ -1,6 +1,7 @@
 package io.github.sisksse;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
@@ -143,6 +144,8 @@ public interface EventSourceRegistry {
 
 		Duration writeTimeout = Duration.ofSeconds(30);
 
+		List<EventSourceListener> listeners = new ArrayList<>();
+
 		Builder() {
 		}
 
@@ -171,6 +174,7 @@ public interface EventSourceRegistry {
 			copy.queueMaxBytes = this.queueMaxBytes;
 			copy.overflow = this.overflow;
 			copy.writeTimeout = this.writeTimeout;
+			copy.listeners = List.copyOf(this.listeners);
 			return copy;
 		}
 
@@ -342,6 +346,17 @@ public interface EventSourceRegistry {
 		 */
 		public Builder writeTimeout(Duration writeTimeout) {
 			this.writeTimeout = positive(writeTimeout, "writeTimeout");
+			return this;
+		}
+
+		/**
+		 * Add a listener that is told when sources open, close and write.
+		 * @param listener the listener
+		 * @return this builder
+		 */
+		public Builder listener(EventSourceListener listener) {
+			Assert.notNull(listener, "Listener must not be null");
+			this.listeners.add(listener);
 			return this;
 		}
 

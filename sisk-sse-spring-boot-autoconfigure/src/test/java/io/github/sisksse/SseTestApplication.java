@@ -4,9 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.context.ApplicationEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Component;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -18,6 +22,26 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 @SpringBootConfiguration
 @EnableAutoConfiguration
 class SseTestApplication {
+
+	/**
+	 * Records the registry's application events, in order.
+	 */
+	@Component
+	static class EventRecorder {
+
+		final List<ApplicationEvent> events = new CopyOnWriteArrayList<>();
+
+		@EventListener
+		void opened(EventSourceOpenedEvent event) {
+			this.events.add(event);
+		}
+
+		@EventListener
+		void closed(EventSourceClosedEvent event) {
+			this.events.add(event);
+		}
+
+	}
 
 	@RestController
 	static class StreamController {

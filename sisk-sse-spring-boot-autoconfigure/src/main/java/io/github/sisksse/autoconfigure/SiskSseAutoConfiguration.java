@@ -3,10 +3,11 @@ package io.github.sisksse.autoconfigure;
 import java.util.List;
 
 import io.github.sisksse.EventSource;
+import io.github.sisksse.EventSourceListener;
 import io.github.sisksse.EventSourceRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -16,7 +17,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplicat
 import org.springframework.boot.autoconfigure.task.TaskSchedulingAutoConfiguration;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.thread.Threading;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.core.task.VirtualThreadTaskExecutor;
 import org.springframework.http.converter.HttpMessageConverter;
@@ -45,7 +48,8 @@ public final class SiskSseAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	EventSourceRegistry eventSourceRegistry(SiskSseProperties properties, ObjectProvider<TaskScheduler> taskScheduler,
-			ObjectProvider<RequestMappingHandlerAdapter> handlerAdapter, Environment environment) {
+			ObjectProvider<RequestMappingHandlerAdapter> handlerAdapter, ObjectProvider<EventSourceListener> listeners,
+			Environment environment) {
 		SiskSseProperties.Ping ping = properties.getPing();
 		SiskSseProperties.Queue queue = properties.getQueue();
 		EventSourceRegistry.Builder builder = EventSourceRegistry.builder()
@@ -62,6 +66,7 @@ public final class SiskSseAutoConfiguration {
 			.writerThreads(properties.getWriterThreads())
 			.writeTimeout(properties.getWriteTimeout())
 			.messageConverters(() -> messageConverters(handlerAdapter));
+		listeners.orderedStream().forEach(builder::listener);
 		TaskScheduler scheduler = taskScheduler.getIfUnique();
 		if (scheduler != null) {
 			builder.scheduler(scheduler);
@@ -72,11 +77,29 @@ public final class SiskSseAutoConfiguration {
 		return builder.build();
 	}
 
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(MeterBinder.class)
+	static class MetricsConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean(EventSourceMetrics.class)
+		EventSourceMetrics eventSourceMetrics() {
+			return new EventSourceMetrics();
+		}
+
+	}
+
 	private static Iterable<HttpMessageConverter<?>> messageConverters(
 			ObjectProvider<RequestMappingHandlerAdapter> handlerAdapter) {
 		RequestMappingHandlerAdapter adapter = handlerAdapter.getIfUnique();
 		List<HttpMessageConverter<?>> converters = (adapter != null) ? adapter.getMessageConverters() : List.of();
 		return converters.isEmpty() ? HttpMessageConverters.forServer().registerDefaults().build() : converters;
+	}
+
+	@Bean
+	@ConditionalOnBooleanProperty(name = "sisk.sse.application-events", matchIfMissing = true)
+	EventSourceListener eventSourceApplicationEvents(ApplicationEventPublisher publisher) {
+		return new ApplicationEventsListener(publisher);
 	}
 
 	@Bean

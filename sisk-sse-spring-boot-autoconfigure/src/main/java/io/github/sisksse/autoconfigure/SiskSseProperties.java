@@ -26,6 +26,11 @@ public class SiskSseProperties implements Validator {
 	private boolean enabled = true;
 
 	/**
+	 * Whether to publish EventSourceOpenedEvent and EventSourceClosedEvent application events.
+	 */
+	private boolean applicationEvents = true;
+
+	/**
 	 * Idle timeout every event source starts with, as if waitForFail were called at open: the source is closed
 	 * when no event was written for this long. None by default.
 	 */
@@ -72,6 +77,14 @@ public class SiskSseProperties implements Validator {
 
 	public void setEnabled(boolean enabled) {
 		this.enabled = enabled;
+	}
+
+	public boolean isApplicationEvents() {
+		return this.applicationEvents;
+	}
+
+	public void setApplicationEvents(boolean applicationEvents) {
+		this.applicationEvents = applicationEvents;
 	}
 
 	public @Nullable Duration getWaitForFail() {

@@ -27,7 +27,7 @@ class ConfigurationMetadataTests {
 				descriptions.put(property.get("name").asString(), (description != null) ? description.asString() : "");
 			}
 		}
-		assertThat(descriptions).containsOnlyKeys("sisk.sse.enabled", "sisk.sse.wait-for-fail", "sisk.sse.max-lifetime",
+		assertThat(descriptions).containsOnlyKeys("sisk.sse.enabled", "sisk.sse.application-events", "sisk.sse.wait-for-fail", "sisk.sse.max-lifetime",
 				"sisk.sse.retry", "sisk.sse.duplicate-identifier", "sisk.sse.writer-threads", "sisk.sse.write-timeout", "sisk.sse.ping.enabled",
 				"sisk.sse.ping.interval", "sisk.sse.ping.format", "sisk.sse.ping.message", "sisk.sse.ping.event-name",
 				"sisk.sse.ping.resets-wait-for-fail", "sisk.sse.close-event.name", "sisk.sse.close-event.data",

@@ -8,6 +8,7 @@ import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceRegistry;
 import io.github.sisksse.OverflowPolicy;
 import io.github.sisksse.PingPolicy;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -116,6 +117,25 @@ class SiskSseAutoConfigurationTests {
 			assertThat(scheduler.getScheduledThreadPoolExecutor().getQueue()).hasSize(before + 1);
 			source.close();
 		});
+	}
+
+	@Test
+	void metricsAndApplicationEventsAreListenersOfTheRegistry() {
+		this.contextRunner.run((context) -> assertThat(context).hasSingleBean(EventSourceMetrics.class)
+			.hasSingleBean(ApplicationEventsListener.class));
+	}
+
+	@Test
+	void noMetricsWithoutMicrometer() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(MeterBinder.class))
+			.run((context) -> assertThat(context).hasSingleBean(EventSourceRegistry.class)
+				.doesNotHaveBean(EventSourceMetrics.class));
+	}
+
+	@Test
+	void applicationEventsCanBeSwitchedOff() {
+		this.contextRunner.withPropertyValues("sisk.sse.application-events=false")
+			.run((context) -> assertThat(context).doesNotHaveBean(ApplicationEventsListener.class));
 	}
 
 	@Test

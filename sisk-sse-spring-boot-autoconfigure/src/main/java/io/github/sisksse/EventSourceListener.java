@@ -1,0 +1,61 @@
+package io.github.sisksse;
+
+/**
+ * Callbacks from an {@link EventSourceRegistry} about its sources, for metrics, auditing or application events.
+ * Register one with {@link EventSourceRegistry.Builder#listener(EventSourceListener)}; with Spring Boot, declare
+ * it as a bean.
+ * <p>
+ * Each callback runs on the thread where the thing happened (a request, writer, scheduler or container thread),
+ * possibly on several threads at once, so implementations must be thread-safe, fast and must not block. An
+ * exception thrown by a listener is logged and otherwise ignored.
+ */
+public interface EventSourceListener {
+
+	/**
+	 * A source was opened and registered. Called once per source, before any {@link #onClose}.
+	 * @param source the source
+	 */
+	default void onOpen(EventSource source) {
+	}
+
+	/**
+	 * A source ended. Called exactly once per source.
+	 * @param source the source
+	 * @param reason why it ended
+	 */
+	default void onClose(EventSource source, CloseReason reason) {
+	}
+
+	/**
+	 * Queued data was written to the client with one write and flush.
+	 * @param source the source
+	 * @param events how many application events the write carried (pings and other control lines not counted)
+	 * @param bytes how many bytes were written
+	 */
+	default void onWrite(EventSource source, int events, int bytes) {
+	}
+
+	/**
+	 * A ping was written to the client.
+	 * @param source the source
+	 */
+	default void onPing(EventSource source) {
+	}
+
+	/**
+	 * A write to the client failed; the source ends.
+	 * @param source the source
+	 * @param failure the failure, usually because the client went away
+	 */
+	default void onWriteFailure(EventSource source, Throwable failure) {
+	}
+
+	/**
+	 * An event did not fit in the source's bounded queue: the source closes or drops its oldest events, as its
+	 * {@link OverflowPolicy} says.
+	 * @param source the source
+	 */
+	default void onOverflow(EventSource source) {
+	}
+
+}
