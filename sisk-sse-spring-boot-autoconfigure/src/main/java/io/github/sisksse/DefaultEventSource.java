@@ -59,6 +59,10 @@ final class DefaultEventSource implements EventSource {
 
 	private final @Nullable String identifier;
 
+	private final @Nullable String remoteAddress;
+
+	private final Instant openedAt = Instant.now();
+
 	private final DefaultEventSourceRegistry registry;
 
 	private final Emitter emitter = new Emitter();
@@ -107,8 +111,14 @@ final class DefaultEventSource implements EventSource {
 
 	private volatile long idleSinceNanos = System.nanoTime();
 
-	DefaultEventSource(@Nullable String identifier, DefaultEventSourceRegistry registry) {
+	private volatile long lastWriteMillis;
+
+	private volatile long eventsWritten;
+
+	DefaultEventSource(@Nullable String identifier, @Nullable String remoteAddress,
+			DefaultEventSourceRegistry registry) {
 		this.identifier = identifier;
+		this.remoteAddress = remoteAddress;
 		this.registry = registry;
 		this.ping = new Ping(registry.settings);
 		// The first write commits the response headers, so the client sees the stream open at once.
@@ -267,6 +277,25 @@ final class DefaultEventSource implements EventSource {
 	@Override
 	public CompletableFuture<CloseReason> whenClosed() {
 		return this.closed.copy();
+	}
+
+	@Override
+	public EventSourceInfo info() {
+		int queued;
+		this.lock.lock();
+		try {
+			queued = this.queuedEvents;
+		}
+		finally {
+			this.lock.unlock();
+		}
+		long lastWrite = this.lastWriteMillis;
+		return new EventSourceInfo(this.identifier, this.remoteAddress, this.openedAt,
+				(lastWrite != 0) ? Instant.ofEpochMilli(lastWrite) : null, this.eventsWritten, queued);
+	}
+
+	@Nullable String remoteAddress() {
+		return this.remoteAddress;
 	}
 
 	@Override
@@ -525,6 +554,9 @@ final class DefaultEventSource implements EventSource {
 			this.emitter.send(Set.of(new DataWithMediaType(bytes, TEXT_EVENT_STREAM_UTF8)));
 			long now = System.nanoTime();
 			this.lastWriteNanos = now;
+			this.lastWriteMillis = System.currentTimeMillis();
+			// Only the one active writer updates it; the lock hand-over between writers orders the updates.
+			this.eventsWritten += events;
 			if (activity) {
 				this.idleSinceNanos = now;
 			}

@@ -30,6 +30,8 @@ import org.springframework.scheduling.TaskScheduler;
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 import org.springframework.util.Assert;
+import org.springframework.web.context.request.RequestContextHolder;
+import org.springframework.web.context.request.ServletRequestAttributes;
 
 /**
  * The registry: a concurrent map from identifier to the live sources with it, plus the set of anonymous sources
@@ -62,6 +64,12 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	private final Set<DefaultEventSource> anonymous = ConcurrentHashMap.newKeySet();
 
 	private final AtomicInteger identifiedCount = new AtomicInteger();
+
+	/** Open sources, anonymous ones included, counted against {@code maxConnections}. */
+	private final AtomicInteger connections = new AtomicInteger();
+
+	/** Open sources per client address; only kept when there is a per-client limit. */
+	private final ConcurrentHashMap<String, Integer> perClient = new ConcurrentHashMap<>();
 
 	/**
 	 * Writes in progress, by source. The watchdog marks those blocked beyond the write timeout; a mark and the
@@ -121,7 +129,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	@Override
 	public EventSource open() {
 		checkRunning();
-		DefaultEventSource source = new DefaultEventSource(null, this);
+		DefaultEventSource source = new DefaultEventSource(null, reserve(), this);
 		this.anonymous.add(source);
 		return started(source);
 	}
@@ -130,7 +138,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	public EventSource open(String identifier) {
 		Assert.notNull(identifier, "Event source identifier must not be null");
 		checkRunning();
-		DefaultEventSource source = new DefaultEventSource(identifier, this);
+		DefaultEventSource source = new DefaultEventSource(identifier, reserve(), this);
 		List<DefaultEventSource> replaced = new ArrayList<>(1);
 		boolean[] rejected = new boolean[1];
 		this.identified.compute(identifier, (key, existing) -> {
@@ -158,10 +166,13 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 			};
 		});
 		if (rejected[0]) {
+			release(source.remoteAddress());
 			throw new EventSourceRejectedException(HttpStatus.CONFLICT,
 					"An event source with identifier '" + identifier + "' is already open");
 		}
 		for (DefaultEventSource old : replaced) {
+			// It left the map here, so its removal when it ends will not find it: release its place now.
+			release(old.remoteAddress());
 			old.end(CloseReason.REPLACED, true, true, null);
 		}
 		return started(source);
@@ -175,6 +186,47 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 			source.end(CloseReason.SHUTDOWN, true, true, null);
 		}
 		return source;
+	}
+
+	/**
+	 * Count a new source against the connection limits, before it exists.
+	 * @return the address of the client of the current request, if any
+	 */
+	private @Nullable String reserve() {
+		String address = (RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes request)
+				? request.getRequest().getRemoteAddr() : null;
+		Integer max = this.settings.maxConnections;
+		if (this.connections.incrementAndGet() > ((max != null) ? max : Integer.MAX_VALUE)) {
+			this.connections.decrementAndGet();
+			throw new EventSourceRejectedException(HttpStatus.SERVICE_UNAVAILABLE,
+					"Too many event streams are open (sisk.sse.max-connections=" + max + "); retry later",
+					retryAfter());
+		}
+		Integer perClient = this.settings.maxConnectionsPerClient;
+		if (perClient != null && address != null && this.perClient.merge(address, 1, Integer::sum) > perClient) {
+			release(address);
+			throw new EventSourceRejectedException(HttpStatus.TOO_MANY_REQUESTS,
+					"Too many event streams are open from " + address + " (sisk.sse.max-connections-per-client="
+							+ perClient + "); retry later",
+					retryAfter());
+		}
+		return address;
+	}
+
+	private void release(@Nullable String address) {
+		this.connections.decrementAndGet();
+		if (address != null && this.settings.maxConnectionsPerClient != null) {
+			this.perClient.computeIfPresent(address, (key, count) -> (count > 1) ? count - 1 : null);
+		}
+	}
+
+	private Duration retryAfter() {
+		return (this.settings.retry != null) ? this.settings.retry : Duration.ofSeconds(5);
+	}
+
+	@Override
+	public int connectionCount() {
+		return this.connections.get();
 	}
 
 	private void checkRunning() {
@@ -246,7 +298,9 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	void remove(DefaultEventSource source) {
 		String identifier = source.identifier();
 		if (identifier == null) {
-			this.anonymous.remove(source);
+			if (this.anonymous.remove(source)) {
+				release(source.remoteAddress());
+			}
 			return;
 		}
 		this.identified.computeIfPresent(identifier, (key, sources) -> {
@@ -254,6 +308,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 				return sources;
 			}
 			this.identifiedCount.decrementAndGet();
+			release(source.remoteAddress());
 			if (sources.size() == 1) {
 				return null;
 			}

@@ -112,6 +112,13 @@ public interface EventSource {
 	CompletableFuture<CloseReason> whenClosed();
 
 	/**
+	 * Return a snapshot of this source for monitoring: client address, open and last-write times, events written
+	 * and queue depth.
+	 * @return the snapshot
+	 */
+	EventSourceInfo info();
+
+	/**
 	 * Return the Spring MVC emitter behind this source, to return from a controller method declared to return
 	 * {@link SseEmitter}. Writing to it directly bypasses the queue and is not supported.
 	 * @return the emitter

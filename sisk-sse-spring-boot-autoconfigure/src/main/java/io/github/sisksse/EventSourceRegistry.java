@@ -74,6 +74,12 @@ public interface EventSourceRegistry {
 	int size();
 
 	/**
+	 * Return the number of open sources, anonymous ones included: what {@code sisk.sse.max-connections} limits.
+	 * @return the number of open sources
+	 */
+	int connectionCount();
+
+	/**
 	 * Send one message to every open source, anonymous ones included. The data is serialised once, not once per
 	 * source, and queued for each; nothing waits for a slow client. A {@link org.springframework.http.codec.ServerSentEvent}
 	 * is sent as that full event.
@@ -146,6 +152,10 @@ public interface EventSourceRegistry {
 
 		List<EventSourceListener> listeners = new ArrayList<>();
 
+		@Nullable Integer maxConnections;
+
+		@Nullable Integer maxConnectionsPerClient;
+
 		Builder() {
 		}
 
@@ -175,6 +185,8 @@ public interface EventSourceRegistry {
 			copy.overflow = this.overflow;
 			copy.writeTimeout = this.writeTimeout;
 			copy.listeners = List.copyOf(this.listeners);
+			copy.maxConnections = this.maxConnections;
+			copy.maxConnectionsPerClient = this.maxConnectionsPerClient;
 			return copy;
 		}
 
@@ -346,6 +358,23 @@ public interface EventSourceRegistry {
 		 */
 		public Builder writeTimeout(Duration writeTimeout) {
 			this.writeTimeout = positive(writeTimeout, "writeTimeout");
+			return this;
+		}
+
+		/**
+		 * Limit the number of open sources. {@code open} then refuses with {@code 503 Service Unavailable} and a
+		 * {@code Retry-After} header, before any stream starts.
+		 * @param maxConnections the limit for all sources, or {@code null} (the default) for none
+		 * @param maxConnectionsPerClient the limit per client address, answered with {@code 429 Too Many Requests},
+		 * or {@code null} (the default) for none
+		 * @return this builder
+		 */
+		public Builder maxConnections(@Nullable Integer maxConnections, @Nullable Integer maxConnectionsPerClient) {
+			Assert.isTrue(maxConnections == null || maxConnections > 0, "maxConnections must be positive");
+			Assert.isTrue(maxConnectionsPerClient == null || maxConnectionsPerClient > 0,
+					"maxConnectionsPerClient must be positive");
+			this.maxConnections = maxConnections;
+			this.maxConnectionsPerClient = maxConnectionsPerClient;
 			return this;
 		}
 

@@ -6,6 +6,8 @@ import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceListener;
 import io.github.sisksse.EventSourceRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -25,6 +27,7 @@ import org.springframework.core.task.VirtualThreadTaskExecutor;
 import org.springframework.http.converter.HttpMessageConverter;
 import org.springframework.http.converter.HttpMessageConverters;
 import org.springframework.scheduling.TaskScheduler;
+import org.springframework.util.ClassUtils;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
@@ -44,6 +47,10 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 @ConditionalOnBooleanProperty(name = "sisk.sse.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(SiskSseProperties.class)
 public final class SiskSseAutoConfiguration {
+
+	private static final Log logger = LogFactory.getLog(SiskSseAutoConfiguration.class);
+
+	private static final String TOMCAT = "org.apache.catalina.startup.Tomcat";
 
 	@Bean
 	@ConditionalOnMissingBean
@@ -65,6 +72,7 @@ public final class SiskSseAutoConfiguration {
 			.queue(queue.getMaxEvents(), queue.getMaxBytes().toBytes(), queue.getOverflow())
 			.writerThreads(properties.getWriterThreads())
 			.writeTimeout(properties.getWriteTimeout())
+			.maxConnections(properties.getMaxConnections(), properties.getMaxConnectionsPerClient())
 			.messageConverters(() -> messageConverters(handlerAdapter));
 		listeners.orderedStream().forEach(builder::listener);
 		TaskScheduler scheduler = taskScheduler.getIfUnique();
@@ -74,7 +82,31 @@ public final class SiskSseAutoConfiguration {
 		if (Threading.VIRTUAL.isActive(environment)) {
 			builder.writerExecutor(new VirtualThreadTaskExecutor("sisk-sse-writer-"));
 		}
+		warnIfStreamsCanStarveTheConnector(properties, environment);
 		return builder.build();
+	}
+
+	/**
+	 * Every open stream holds one of the container's connections for good; once they are all taken, the container
+	 * serves nothing else. Say so at start-up when nothing keeps streams below that limit.
+	 */
+	private static void warnIfStreamsCanStarveTheConnector(SiskSseProperties properties, Environment environment) {
+		if (!ClassUtils.isPresent(TOMCAT, SiskSseAutoConfiguration.class.getClassLoader())) {
+			return;
+		}
+		int containerLimit = environment.getProperty("server.tomcat.max-connections", Integer.class, 8192);
+		Integer limit = properties.getMaxConnections();
+		if (containerLimit > 0 && (limit == null || limit >= containerLimit)) {
+			logger.warn("Event streams can take all " + containerLimit + " of Tomcat's connections "
+					+ "(server.tomcat.max-connections), after which it answers no other request; set "
+					+ "sisk.sse.max-connections below it (now " + ((limit != null) ? limit : "unset") + ")");
+		}
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	EventSourceRejectedExceptionResolver eventSourceRejectedExceptionResolver() {
+		return new EventSourceRejectedExceptionResolver();
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -65,6 +65,19 @@ public class SiskSseProperties implements Validator {
 	 */
 	private Duration writeTimeout = Duration.ofSeconds(30);
 
+	/**
+	 * Maximum number of open event streams; further requests are answered with 503 and Retry-After before any
+	 * stream starts. Keep it below the container's own connection limit (server.tomcat.max-connections) so that
+	 * ordinary requests are still served. None by default.
+	 */
+	private @Nullable Integer maxConnections;
+
+	/**
+	 * Maximum number of open event streams per client address; further requests are answered with 429 and
+	 * Retry-After. None by default.
+	 */
+	private @Nullable Integer maxConnectionsPerClient;
+
 	private final Ping ping = new Ping();
 
 	private final CloseEvent closeEvent = new CloseEvent();
@@ -135,6 +148,22 @@ public class SiskSseProperties implements Validator {
 		this.writeTimeout = writeTimeout;
 	}
 
+	public @Nullable Integer getMaxConnections() {
+		return this.maxConnections;
+	}
+
+	public void setMaxConnections(@Nullable Integer maxConnections) {
+		this.maxConnections = maxConnections;
+	}
+
+	public @Nullable Integer getMaxConnectionsPerClient() {
+		return this.maxConnectionsPerClient;
+	}
+
+	public void setMaxConnectionsPerClient(@Nullable Integer maxConnectionsPerClient) {
+		this.maxConnectionsPerClient = maxConnectionsPerClient;
+	}
+
 	public Ping getPing() {
 		return this.ping;
 	}
@@ -162,6 +191,12 @@ public class SiskSseProperties implements Validator {
 		checkPositive(errors, "writeTimeout", "write-timeout", properties.writeTimeout);
 		if (properties.writerThreads < 1) {
 			reject(errors, "writerThreads", "writer-threads", "must be at least 1");
+		}
+		if (properties.maxConnections != null && properties.maxConnections < 1) {
+			reject(errors, "maxConnections", "max-connections", "must be at least 1");
+		}
+		if (properties.maxConnectionsPerClient != null && properties.maxConnectionsPerClient < 1) {
+			reject(errors, "maxConnectionsPerClient", "max-connections-per-client", "must be at least 1");
 		}
 		if (properties.queue.maxEvents < 1) {
 			reject(errors, "queue.maxEvents", "queue.max-events", "must be at least 1");

@@ -9,13 +9,18 @@ import io.github.sisksse.EventSourceRegistry;
 import io.github.sisksse.OverflowPolicy;
 import io.github.sisksse.PingPolicy;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.github.sisksse.actuate.EventSourcesEndpoint;
+import io.github.sisksse.actuate.EventSourcesHealthIndicator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.task.TaskSchedulingAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.scheduling.TaskScheduler;
 import org.springframework.scheduling.annotation.EnableScheduling;
@@ -28,10 +33,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Tests for {@link SiskSseAutoConfiguration}.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class SiskSseAutoConfigurationTests {
 
 	private final WebApplicationContextRunner contextRunner = new WebApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(SiskSseAutoConfiguration.class, TaskSchedulingAutoConfiguration.class));
+		.withConfiguration(AutoConfigurations.of(SiskSseAutoConfiguration.class, SiskSseActuatorAutoConfiguration.class,
+				TaskSchedulingAutoConfiguration.class));
 
 	@Test
 	void registryIsAutoConfiguredWithDefaults() {
@@ -136,6 +143,29 @@ class SiskSseAutoConfigurationTests {
 	void applicationEventsCanBeSwitchedOff() {
 		this.contextRunner.withPropertyValues("sisk.sse.application-events=false")
 			.run((context) -> assertThat(context).doesNotHaveBean(ApplicationEventsListener.class));
+	}
+
+	@Test
+	void endpointOnlyWhenExposedAndHealthIndicatorByDefault() {
+		this.contextRunner.run((context) -> assertThat(context).doesNotHaveBean(EventSourcesEndpoint.class)
+			.hasSingleBean(EventSourcesHealthIndicator.class));
+		this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=eventsources")
+			.run((context) -> assertThat(context).hasSingleBean(EventSourcesEndpoint.class));
+		this.contextRunner.withPropertyValues("management.health.eventsources.enabled=false")
+			.run((context) -> assertThat(context).doesNotHaveBean(EventSourcesHealthIndicator.class));
+	}
+
+	@Test
+	void warnsAtStartupWhenStreamsCouldTakeAllOfTomcatsConnections(CapturedOutput output) {
+		this.contextRunner.withPropertyValues("sisk.sse.max-connections=9000")
+			.run((context) -> assertThat(output).contains("Event streams can take all 8192 of Tomcat's connections")
+				.contains("(now 9000)"));
+	}
+
+	@Test
+	void doesNotWarnWhenStreamsAreLimitedBelowTomcat(CapturedOutput output) {
+		this.contextRunner.withPropertyValues("sisk.sse.max-connections=8000")
+			.run((context) -> assertThat(output).doesNotContain("Event streams can take all"));
 	}
 
 	@Test

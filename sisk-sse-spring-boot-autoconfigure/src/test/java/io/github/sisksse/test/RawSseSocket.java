@@ -53,6 +53,13 @@ public final class RawSseSocket implements AutoCloseable {
 		return open(port, pathAndQuery, 0);
 	}
 
+	/**
+	 * Read until the server closes the connection (at most 5 seconds between bytes).
+	 */
+	public String readToEnd() throws IOException {
+		return new String(this.socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+	}
+
 	public String head() {
 		return this.head;
 	}
