@@ -361,6 +361,10 @@ final class DefaultEventSource implements EventSource {
 	}
 
 	private void containerEnded(CloseReason why, @Nullable Throwable cause) {
+		if (why == CloseReason.ERROR && isOpen()) {
+			// A client going away is routine (debug only); anything else the container reports is a real failure.
+			logger.warn(this + " failed", cause);
+		}
 		this.containerDone = true;
 		end(why, false, false, cause);
 	}
@@ -653,7 +657,8 @@ final class DefaultEventSource implements EventSource {
 				task.accept(self);
 			}
 			catch (RuntimeException ex) {
-				// A timer must never throw into the scheduler's log; the source ends instead.
+				// A timer must never throw into the scheduler; the source ends instead, and the failure is logged.
+				logger.warn("Timer of " + this + " failed", ex);
 				end(CloseReason.ERROR, false, false, ex);
 			}
 		});
