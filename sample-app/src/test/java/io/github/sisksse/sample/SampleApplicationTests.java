@@ -190,6 +190,10 @@ class SampleApplicationTests {
 		assertThat(this.properties.getRetry()).isEqualTo(Duration.ofSeconds(3));
 		assertThat(this.properties.getDuplicateIdentifier()).isEqualTo(DuplicateIdentifierPolicy.REPLACE);
 		assertThat(this.properties.getWriterThreads()).isEqualTo(4);
+		assertThat(this.properties.getWriteTimeout()).isEqualTo(Duration.ofSeconds(30));
+		assertThat(this.properties.getMaxConnections()).isEqualTo(8000);
+		assertThat(this.properties.getMaxConnectionsPerClient()).isEqualTo(50);
+		assertThat(this.properties.isApplicationEvents()).isTrue();
 		assertThat(this.properties.getPing().isEnabled()).isTrue();
 		assertThat(this.properties.getPing().getInterval()).isEqualTo(Duration.ofSeconds(15));
 		assertThat(this.properties.getPing().getFormat()).isEqualTo(PingPolicy.Format.COMMENT);
