@@ -130,7 +130,8 @@ public final class SiskSseAutoConfiguration {
 
 	@Bean
 	@ConditionalOnBooleanProperty(name = "sisk.sse.application-events", matchIfMissing = true)
-	EventSourceListener eventSourceApplicationEvents(ApplicationEventPublisher publisher) {
+	@ConditionalOnMissingBean
+	ApplicationEventsListener eventSourceApplicationEvents(ApplicationEventPublisher publisher) {
 		return new ApplicationEventsListener(publisher);
 	}
 
