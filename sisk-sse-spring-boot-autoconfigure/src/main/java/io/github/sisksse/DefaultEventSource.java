@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -26,6 +27,7 @@ import org.springframework.http.server.ServerHttpResponse;
 import org.springframework.util.Assert;
 import org.springframework.web.context.request.RequestAttributes;
 import org.springframework.web.context.request.RequestContextHolder;
+import org.springframework.web.context.request.ServletRequestAttributes;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter.DataWithMediaType;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 import org.springframework.web.util.DisconnectedClientHelper;
@@ -56,6 +58,8 @@ final class DefaultEventSource implements EventSource {
 			StandardCharsets.UTF_8);
 
 	private static final byte[] OPEN_COMMENT = EventEncoder.comment("");
+
+	private static final AtomicLong CALLBACKS = new AtomicLong();
 
 	private final @Nullable String identifier;
 
@@ -129,13 +133,15 @@ final class DefaultEventSource implements EventSource {
 				DisconnectedClientHelper.isClientDisconnectedException(ex) ? CloseReason.CLIENT_GONE : CloseReason.ERROR,
 				ex));
 		this.emitter.onTimeout(() -> containerEnded(CloseReason.LIFETIME_EXPIRED, null));
-		this.closed.thenAccept((reason) -> registry.notify((listener) -> listener.onClose(this, reason)));
 	}
 
 	/**
 	 * Start the timers; called once the source is registered.
 	 */
 	void start() {
+		this.registry.notify((listener) -> listener.onOpen(this));
+		// Registered only now, so that listeners hear of the close after the open even if the source already ended.
+		this.closed.thenAccept((reason) -> this.registry.notify((listener) -> listener.onClose(this, reason)));
 		EventSourceRegistry.Builder settings = this.registry.settings;
 		this.lock.lock();
 		try {
@@ -156,10 +162,15 @@ final class DefaultEventSource implements EventSource {
 		finally {
 			this.lock.unlock();
 		}
-		RequestAttributes request = RequestContextHolder.getRequestAttributes();
-		if (request != null) {
-			request.registerDestructionCallback(toString() + "@" + System.identityHashCode(this),
-					this::checkReturned, RequestAttributes.SCOPE_REQUEST);
+		// Only for a handler that finished without going async: one returning CompletableFuture<EventSource> or
+		// DeferredResult<SseEmitter> hands the emitter over later, which cannot be told from here.
+		if (RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes request) {
+			request.registerDestructionCallback(DefaultEventSource.class.getName() + "#" + CALLBACKS.incrementAndGet(),
+					() -> {
+						if (!request.getRequest().isAsyncStarted()) {
+							checkReturned();
+						}
+					}, RequestAttributes.SCOPE_REQUEST);
 		}
 	}
 
@@ -213,13 +224,13 @@ final class DefaultEventSource implements EventSource {
 	@Override
 	public boolean send(Object data) {
 		Assert.notNull(data, "Data must not be null");
-		return offer(this.registry.encoder.encode(data));
+		return offer(this.registry.encoder.encode(data), true);
 	}
 
 	@Override
 	public boolean send(ServerSentEvent<?> event) {
 		Assert.notNull(event, "Event must not be null");
-		return offer(this.registry.encoder.encode(event));
+		return offer(this.registry.encoder.encode(event), true);
 	}
 
 	@Override
@@ -393,8 +404,10 @@ final class DefaultEventSource implements EventSource {
 
 	/**
 	 * Queue an encoded event. The bytes are never modified, so one array may be queued for many sources.
+	 * @param bytes the event
+	 * @param ownSend whether the application sent it to this source, which fixes the headers; a broadcast does not
 	 */
-	boolean offer(byte[] bytes) {
+	boolean offer(byte[] bytes, boolean ownSend) {
 		boolean submit = false;
 		boolean overflow = false;
 		boolean dropped = false;
@@ -404,7 +417,7 @@ final class DefaultEventSource implements EventSource {
 			if (this.state != State.OPEN) {
 				return false;
 			}
-			this.eventSent = true;
+			this.eventSent |= ownSend;
 			if (this.queuedEvents > 0 && (this.queuedEvents >= settings.queueMaxEvents
 					|| this.queuedBytes + bytes.length > settings.queueMaxBytes)) {
 				if (settings.overflow == OverflowPolicy.CLOSE) {

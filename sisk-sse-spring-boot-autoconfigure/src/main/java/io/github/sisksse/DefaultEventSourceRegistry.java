@@ -45,6 +45,8 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 
 	private static final long SHUTDOWN_WAIT_MILLIS = 5000;
 
+	private static final int MAX_LENT_PER_WRITER = 8;
+
 	final EventSourceRegistry.Builder settings;
 
 	final EventEncoder encoder;
@@ -129,7 +131,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	@Override
 	public EventSource open() {
 		checkRunning();
-		DefaultEventSource source = new DefaultEventSource(null, reserve(), this);
+		DefaultEventSource source = new DefaultEventSource(null, reserve(null), this);
 		this.anonymous.add(source);
 		return started(source);
 	}
@@ -138,7 +140,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	public EventSource open(String identifier) {
 		Assert.notNull(identifier, "Event source identifier must not be null");
 		checkRunning();
-		DefaultEventSource source = new DefaultEventSource(identifier, reserve(), this);
+		DefaultEventSource source = new DefaultEventSource(identifier, reserve(identifier), this);
 		List<DefaultEventSource> replaced = new ArrayList<>(1);
 		boolean[] rejected = new boolean[1];
 		this.identified.compute(identifier, (key, existing) -> {
@@ -180,7 +182,6 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 
 	private EventSource started(DefaultEventSource source) {
 		source.start();
-		notify((listener) -> listener.onOpen(source));
 		if (!this.running) {
 			// Lost a race with stop(): it may not have seen this source.
 			source.end(CloseReason.SHUTDOWN, true, true, null);
@@ -189,13 +190,17 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	}
 
 	/**
-	 * Count a new source against the connection limits, before it exists.
+	 * Count a new source against the connection limits, before it exists. A source that will replace a live one
+	 * with its identifier is let through: the client is reconnecting, and the older source is about to go.
+	 * @param identifier the identifier of the new source, if any
 	 * @return the address of the client of the current request, if any
 	 */
-	private @Nullable String reserve() {
+	private @Nullable String reserve(@Nullable String identifier) {
 		String address = (RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes request)
 				? request.getRequest().getRemoteAddr() : null;
-		Integer max = this.settings.maxConnections;
+		boolean replacing = identifier != null && this.settings.duplicateIdentifier == DuplicateIdentifierPolicy.REPLACE
+				&& this.identified.containsKey(identifier);
+		Integer max = (replacing) ? null : this.settings.maxConnections;
 		if (this.connections.incrementAndGet() > ((max != null) ? max : Integer.MAX_VALUE)) {
 			this.connections.decrementAndGet();
 			throw new EventSourceRejectedException(HttpStatus.SERVICE_UNAVAILABLE,
@@ -203,7 +208,8 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 					retryAfter());
 		}
 		Integer perClient = this.settings.maxConnectionsPerClient;
-		if (perClient != null && address != null && this.perClient.merge(address, 1, Integer::sum) > perClient) {
+		if (perClient != null && address != null && this.perClient.merge(address, 1, Integer::sum) > perClient
+				&& !replacing) {
 			release(address);
 			throw new EventSourceRejectedException(HttpStatus.TOO_MANY_REQUESTS,
 					"Too many event streams are open from " + address + " (sisk.sse.max-connections-per-client="
@@ -268,11 +274,11 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		byte[] event = this.encoder.encode(data);
 		int queued = 0;
 		for (DefaultEventSource source : this.anonymous) {
-			queued += source.offer(event) ? 1 : 0;
+			queued += source.offer(event, false) ? 1 : 0;
 		}
 		for (List<DefaultEventSource> sources : this.identified.values()) {
 			for (DefaultEventSource source : sources) {
-				queued += source.offer(event) ? 1 : 0;
+				queued += source.offer(event, false) ? 1 : 0;
 			}
 		}
 		return queued;
@@ -285,7 +291,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		this.identified.forEach((identifier, sources) -> {
 			if (identifierMatcher.test(identifier)) {
 				for (DefaultEventSource source : sources) {
-					queued[0] += source.offer(event) ? 1 : 0;
+					queued[0] += source.offer(event, false) ? 1 : 0;
 				}
 			}
 		});
@@ -326,7 +332,11 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 			try {
 				event.accept(listener);
 			}
-			catch (RuntimeException ex) {
+			catch (VirtualMachineError ex) {
+				throw ex;
+			}
+			catch (Throwable ex) {
+				// Whatever a listener does must not leave a writer or container thread half-way.
 				logger.warn("Event source listener " + listener + " failed", ex);
 			}
 		}
@@ -365,6 +375,8 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 			if (!blocked.isEmpty()) {
 				this.extraWriters.addAndGet(blocked.size());
 				resizeWriters();
+				// Each of these sources is released now, though its socket and writer stay held until the
+				// container gives up on the write; the lent threads are capped, see resizeWriters().
 				blocked.forEach((source) -> source.end(CloseReason.WRITE_TIMEOUT, false, false, null));
 			}
 		}
@@ -377,7 +389,10 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		if (!(this.ownWriters instanceof ThreadPoolExecutor pool) || pool.isShutdown()) {
 			return;
 		}
-		int size = this.writerThreads + Math.max(0, this.extraWriters.get());
+		// Lend at most MAX_LENT_PER_WRITER threads per configured writer: past that, clients that stopped reading
+		// can hold the pool until the container's write timeout, but cannot make it grow without bound.
+		int size = this.writerThreads
+				+ Math.min(this.writerThreads * MAX_LENT_PER_WRITER, Math.max(0, this.extraWriters.get()));
 		if (size > pool.getMaximumPoolSize()) {
 			pool.setMaximumPoolSize(size);
 			pool.setCorePoolSize(size);

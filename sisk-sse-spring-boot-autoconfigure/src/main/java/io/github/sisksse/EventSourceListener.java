@@ -7,7 +7,9 @@ package io.github.sisksse;
  * <p>
  * Each callback runs on the thread where the thing happened (a request, writer, scheduler or container thread),
  * possibly on several threads at once, so implementations must be thread-safe, fast and must not block. An
- * exception thrown by a listener is logged and otherwise ignored.
+ * exception thrown by a listener is logged and otherwise ignored. {@link #onOpen} comes before {@link #onClose};
+ * a write already under way when a source is ended abruptly may still report {@link #onWrite} or
+ * {@link #onWriteFailure} after {@link #onClose}.
  */
 public interface EventSourceListener {
 

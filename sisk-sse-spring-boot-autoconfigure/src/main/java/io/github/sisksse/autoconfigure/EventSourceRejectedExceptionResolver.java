@@ -29,7 +29,8 @@ final class EventSourceRejectedExceptionResolver implements HandlerExceptionReso
 			rejected.getHeaders().forEach((name, values) -> values.forEach((value) -> response.addHeader(name, value)));
 			response.setContentType("text/plain");
 			response.setCharacterEncoding(StandardCharsets.UTF_8);
-			response.getWriter().write(String.valueOf(rejected.getReason()));
+			String reason = rejected.getReason();
+			response.getWriter().write((reason != null) ? reason : rejected.getStatusCode().toString());
 			return new ModelAndView();
 		}
 		catch (IOException writeFailed) {
