@@ -2,6 +2,9 @@ package io.github.sisksse;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -14,23 +17,27 @@ import static org.awaitility.Awaitility.await;
  */
 class RegistryTests {
 
-	private final List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+	private final Map<EventSource, List<String>> heard = new ConcurrentHashMap<>();
 
 	private final DefaultEventSourceRegistry registry = (DefaultEventSourceRegistry) EventSourceRegistry.builder()
 		.listener(new EventSourceListener() {
 
 			@Override
-			public synchronized void onOpen(EventSource source) {
-				RegistryTests.this.heard.add("open " + source.identifier());
+			public void onOpen(EventSource source) {
+				heardBy(source).add("open");
 			}
 
 			@Override
-			public synchronized void onClose(EventSource source, CloseReason reason) {
-				RegistryTests.this.heard.add("close " + source.identifier() + " " + reason);
+			public void onClose(EventSource source, CloseReason reason) {
+				heardBy(source).add("close " + reason);
 			}
 
 		})
 		.build();
+
+	private List<String> heardBy(EventSource source) {
+		return this.heard.computeIfAbsent(source, (key) -> new CopyOnWriteArrayList<>());
+	}
 
 	@AfterEach
 	void destroy() throws Exception {
@@ -54,9 +61,9 @@ class RegistryTests {
 		// Graceful closes complete on a writer thread.
 		assertThat(first.whenClosed()).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(CloseReason.REPLACED);
 		assertThat(second.whenClosed()).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(CloseReason.CLOSED_BY_SERVER);
-		await().atMost(Duration.ofSeconds(5)).until(() -> this.heard.size() == 4);
-		assertThat(this.heard).containsExactly("open user", "close user REPLACED", "open user",
-				"close user CLOSED_BY_SERVER");
+		await().atMost(Duration.ofSeconds(5)).until(() -> heardBy(first).size() == 2 && heardBy(second).size() == 2);
+		assertThat(heardBy(first)).containsExactly("open", "close REPLACED");
+		assertThat(heardBy(second)).containsExactly("open", "close CLOSED_BY_SERVER");
 	}
 
 	@Test
