@@ -47,6 +47,14 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 
 	private static final int MAX_LENT_PER_WRITER = 8;
 
+	/**
+	 * How long a write may block before the pool lends a thread in its place. Long for a write to a reading
+	 * client on a working network, short for the others waiting.
+	 */
+	private static final Duration LEND_AFTER = Duration.ofMillis(500);
+
+	private final long lendAfterNanos;
+
 	final EventSourceRegistry.Builder settings;
 
 	final EventEncoder encoder;
@@ -74,9 +82,9 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	private final ConcurrentHashMap<String, Integer> perClient = new ConcurrentHashMap<>();
 
 	/**
-	 * Writes in progress, by source. The watchdog marks those blocked beyond the write timeout; a mark and the
-	 * removal of the entry when the write returns are atomic per source, so a compensating thread is added at
-	 * most once per blocked write and always taken back.
+	 * Writes in progress, by source. The watchdog marks those blocked for long (lending a thread) and those
+	 * blocked beyond the write timeout (ending the source); a mark and the removal of the entry when the write
+	 * returns are atomic per source, so a thread is lent at most once per blocked write and always taken back.
 	 */
 	private final ConcurrentHashMap<DefaultEventSource, Write> writing = new ConcurrentHashMap<>();
 
@@ -124,7 +132,8 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 			this.ownWriters = own;
 		}
 		this.writerThreads = builder.writerThreads;
-		long period = Math.max(50, Math.min(1000, this.settings.writeTimeout.toMillis() / 4));
+		this.lendAfterNanos = Math.min(LEND_AFTER.toNanos(), this.settings.writeTimeout.toNanos());
+		long period = Math.max(20, Math.min(100, this.settings.writeTimeout.toMillis() / 4));
 		this.watchdog = this.scheduler.scheduleWithFixedDelay(this::checkWrites, Duration.ofMillis(period));
 	}
 
@@ -348,33 +357,43 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 
 	void writeFinished(DefaultEventSource source) {
 		Write write = this.writing.remove(source);
-		if (write != null && write.blocked) {
+		if (write != null && write.lent) {
 			this.extraWriters.decrementAndGet();
 			resizeWriters();
 		}
 	}
 
 	/**
-	 * The write watchdog: ends every source whose write has blocked beyond the write timeout, and lends the
-	 * writer pool one more thread for each such write until it returns. Runs on the scheduler; never throws.
+	 * The write watchdog, on the scheduler every 100 ms at most; never throws. A write blocked for longer than
+	 * {@link #LEND_AFTER} (the client is not reading) gets the writer pool one more thread until it returns, so
+	 * that other clients do not wait behind it; one blocked beyond the write timeout also ends its source.
 	 */
 	private void checkWrites() {
 		try {
 			long now = System.nanoTime();
 			long timeout = this.settings.writeTimeout.toNanos();
+			int lent = 0;
 			List<DefaultEventSource> blocked = new ArrayList<>();
 			for (DefaultEventSource source : this.writing.keySet()) {
+				int[] newlyLent = new int[1];
 				this.writing.computeIfPresent(source, (key, write) -> {
-					if (!write.blocked && now - write.startedNanos > timeout) {
-						write.blocked = true;
+					if (!write.lent && now - write.startedNanos > this.lendAfterNanos) {
+						write.lent = true;
+						newlyLent[0] = 1;
+					}
+					if (!write.timedOut && now - write.startedNanos > timeout) {
+						write.timedOut = true;
 						blocked.add(key);
 					}
 					return write;
 				});
+				lent += newlyLent[0];
+			}
+			if (lent > 0) {
+				this.extraWriters.addAndGet(lent);
+				resizeWriters();
 			}
 			if (!blocked.isEmpty()) {
-				this.extraWriters.addAndGet(blocked.size());
-				resizeWriters();
 				// Each of these sources is released now, though its socket and writer stay held until the
 				// container gives up on the write; the lent threads are capped, see resizeWriters().
 				blocked.forEach((source) -> source.end(CloseReason.WRITE_TIMEOUT, false, false, null));
@@ -459,13 +478,16 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	}
 
 	/**
-	 * A write in progress: when it started, and whether the watchdog found it blocked (guarded by the map).
+	 * A write in progress: when it started, and whether the watchdog lent a thread for it or timed it out
+	 * (guarded by the map).
 	 */
 	private static final class Write {
 
 		final long startedNanos;
 
-		boolean blocked;
+		boolean lent;
+
+		boolean timedOut;
 
 		Write(long startedNanos) {
 			this.startedNanos = startedNanos;

@@ -350,9 +350,10 @@ public interface EventSourceRegistry {
 
 		/**
 		 * Set how long one write to a client may block before the source is closed with
-		 * {@link CloseReason#WRITE_TIMEOUT}. While a write is blocked that long, the registry's own writer pool
-		 * grows by a thread, so that other clients are not held up; the blocked thread itself is released when the
-		 * container gives up on the write (on Tomcat, after {@code server.tomcat.connection-timeout}).
+		 * {@link CloseReason#WRITE_TIMEOUT}. Independently, once a write has blocked for half a second the
+		 * registry's own writer pool lends a thread in its place (at most eight per configured writer), so that
+		 * other clients are not held up; the blocked thread itself is released when the write fails or the
+		 * container gives up on it (on Tomcat, after {@code server.tomcat.connection-timeout}).
 		 * @param writeTimeout a positive duration, 30 seconds by default
 		 * @return this builder
 		 */

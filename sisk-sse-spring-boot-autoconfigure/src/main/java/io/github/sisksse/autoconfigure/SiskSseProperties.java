@@ -61,7 +61,7 @@ public class SiskSseProperties implements Validator {
 
 	/**
 	 * Time one write to a client may block (the client stopped reading) before its connection is closed. Other
-	 * clients are not held up meanwhile: the writer pool lends a thread for each blocked write.
+	 * clients are not held up meanwhile: after half a second the writer pool lends a thread for a blocked write.
 	 */
 	private Duration writeTimeout = Duration.ofSeconds(30);
 
