@@ -1,0 +1,489 @@
+package io.github.sisksse.bench;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Holds many SSE connections on one thread with a {@link Selector}: sends a raw HTTP/1.1 GET, decodes the chunked
+ * {@code text/event-stream} response and counts complete data events per connection. Connections opened as
+ * "stalled" send their request and are then never read, with a small receive buffer. Client sockets are bound
+ * round-robin to 127.0.0.2 ... 127.0.0.9 so that large runs do not run out of ephemeral ports.
+ * <p>
+ * Everything about connections is owned by the I/O thread; other threads submit commands and read the atomic
+ * counters.
+ */
+final class LoadClient implements AutoCloseable {
+
+	private static final int MAX_IN_FLIGHT = 128;
+
+	private static final String[] SOURCES = { "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6",
+			"127.0.0.7", "127.0.0.8", "127.0.0.9" };
+
+	private final InetSocketAddress server;
+
+	private final Selector selector;
+
+	private final Thread ioThread;
+
+	private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
+
+	private final ByteBuffer readBuffer = ByteBuffer.allocate(256 * 1024);
+
+	private final List<Conn> conns = new ArrayList<>();
+
+	private volatile boolean running = true;
+
+	private int nextSource;
+
+	private long nextId;
+
+	private final String idPrefix;
+
+	// Opening, owned by the I/O thread
+	private int toOpen;
+
+	private boolean toOpenStalled;
+
+	private int inFlight;
+
+	// Counters, written by the I/O thread only (atomics so that other threads see them at once)
+	final AtomicInteger streaming = new AtomicInteger(); // healthy connections with a 200 event-stream response, open
+
+	final AtomicInteger stalledSent = new AtomicInteger(); // stalled connections whose request was sent
+
+	final AtomicInteger failed = new AtomicInteger(); // connect errors, non-200 responses
+
+	final AtomicInteger closedWhileStreaming = new AtomicInteger(); // healthy streams the server (or an error) ended
+
+	final AtomicLong dataEvents = new AtomicLong();
+
+	final AtomicInteger reached = new AtomicInteger();
+
+	final AtomicLong lastReachNanos = new AtomicLong();
+
+	volatile String lastError = "";
+
+	LoadClient(InetSocketAddress server, String idPrefix) throws IOException {
+		this.server = server;
+		this.idPrefix = idPrefix;
+		this.selector = Selector.open();
+		this.ioThread = new Thread(this::loop, "load-client-io");
+		this.ioThread.setDaemon(true);
+		this.ioThread.start();
+	}
+
+	/** Start opening {@code count} more connections, at most {@link #MAX_IN_FLIGHT} waiting for headers at once. */
+	void open(int count, boolean stalled) {
+		runOnIo(() -> {
+			this.toOpen += count;
+			this.toOpenStalled = stalled;
+		});
+	}
+
+	/** Wait until the given condition holds, polling; return whether it did before the timeout. */
+	static boolean await(BooleanSupplier condition, long timeoutMillis) throws InterruptedException {
+		long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+		while (!condition.getAsBoolean()) {
+			if (System.nanoTime() > deadline) {
+				return false;
+			}
+			TimeUnit.MICROSECONDS.sleep(200);
+		}
+		return true;
+	}
+
+	/** Wait until opening has finished (or is stuck) and return whether all requested connections are up. */
+	boolean awaitOpened(int healthy, int stalled, long timeoutMillis) throws InterruptedException {
+		return await(() -> this.streaming.get() >= healthy && this.stalledSent.get() >= stalled, timeoutMillis);
+	}
+
+	/**
+	 * Expect {@code moreEvents} more data events on every streaming connection: a connection counts as "reached"
+	 * once it has received that many more than it has now. Resets the reached counter.
+	 */
+	void expectMore(int moreEvents) throws InterruptedException {
+		CountDownLatch done = new CountDownLatch(1);
+		runOnIo(() -> {
+			for (Conn conn : this.conns) {
+				conn.goal = conn.events + moreEvents;
+			}
+			this.reached.set(0);
+			this.lastReachNanos.set(System.nanoTime());
+			done.countDown();
+		});
+		if (!done.await(10, TimeUnit.SECONDS)) {
+			throw new IllegalStateException("I/O thread did not respond");
+		}
+	}
+
+	/** Close every connection with a reset (no TIME_WAIT) and forget them. */
+	void closeAll() throws InterruptedException {
+		CountDownLatch done = new CountDownLatch(1);
+		runOnIo(() -> {
+			for (Conn conn : this.conns) {
+				conn.close();
+			}
+			this.conns.clear();
+			this.toOpen = 0;
+			this.inFlight = 0;
+			this.streaming.set(0);
+			this.stalledSent.set(0);
+			this.closedWhileStreaming.set(0);
+			this.reached.set(0);
+			done.countDown();
+		});
+		done.await(30, TimeUnit.SECONDS);
+	}
+
+	@Override
+	public void close() throws InterruptedException {
+		closeAll();
+		this.running = false;
+		this.selector.wakeup();
+		this.ioThread.join(10_000);
+		try {
+			this.selector.close();
+		}
+		catch (IOException ex) {
+			// ignore
+		}
+	}
+
+	private void runOnIo(Runnable command) {
+		this.commands.add(command);
+		this.selector.wakeup();
+	}
+
+	private void loop() {
+		while (this.running) {
+			try {
+				this.selector.select(20);
+				Runnable command;
+				while ((command = this.commands.poll()) != null) {
+					command.run();
+				}
+				openMore();
+				Iterator<SelectionKey> keys = this.selector.selectedKeys().iterator();
+				while (keys.hasNext()) {
+					SelectionKey key = keys.next();
+					keys.remove();
+					Conn conn = (Conn) key.attachment();
+					if (!key.isValid()) {
+						continue;
+					}
+					if (key.isConnectable()) {
+						connected(conn);
+					}
+					else if (key.isReadable()) {
+						read(conn);
+					}
+				}
+			}
+			catch (IOException | RuntimeException ex) {
+				this.lastError = ex.toString();
+			}
+		}
+	}
+
+	private void openMore() {
+		while (this.toOpen > 0 && this.inFlight < MAX_IN_FLIGHT) {
+			this.toOpen--;
+			Conn conn = new Conn(this.idPrefix + (this.nextId++), this.toOpenStalled);
+			try {
+				SocketChannel channel = SocketChannel.open();
+				conn.channel = channel;
+				channel.configureBlocking(false);
+				if (conn.stalled) {
+					channel.setOption(StandardSocketOptions.SO_RCVBUF, 2048);
+				}
+				channel.bind(new InetSocketAddress(SOURCES[this.nextSource++ % SOURCES.length], 0));
+				this.inFlight++;
+				conn.inFlight = true;
+				this.conns.add(conn);
+				if (channel.connect(this.server)) {
+					connected(conn);
+				}
+				else {
+					conn.key = channel.register(this.selector, SelectionKey.OP_CONNECT, conn);
+				}
+			}
+			catch (IOException ex) {
+				this.lastError = "open: " + ex;
+				fail(conn);
+			}
+		}
+	}
+
+	private void connected(Conn conn) {
+		try {
+			conn.channel.finishConnect();
+			byte[] request = ("GET /sse?id=" + conn.id + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+				.getBytes(StandardCharsets.US_ASCII);
+			ByteBuffer buffer = ByteBuffer.wrap(request);
+			conn.channel.write(buffer);
+			if (buffer.hasRemaining()) {
+				throw new IOException("request not written at once");
+			}
+			if (conn.stalled) {
+				// Never read: the server's writes fill our small receive buffer and then block or queue.
+				if (conn.key != null) {
+					conn.key.interestOps(0);
+				}
+				doneInFlight(conn);
+				this.stalledSent.incrementAndGet();
+			}
+			else if (conn.key != null) {
+				conn.key.interestOps(SelectionKey.OP_READ);
+			}
+			else {
+				conn.key = conn.channel.register(this.selector, SelectionKey.OP_READ, conn);
+			}
+		}
+		catch (IOException ex) {
+			this.lastError = "connect: " + ex;
+			fail(conn);
+		}
+	}
+
+	private void doneInFlight(Conn conn) {
+		if (conn.inFlight) {
+			conn.inFlight = false;
+			this.inFlight--;
+		}
+	}
+
+	private void fail(Conn conn) {
+		this.failed.incrementAndGet();
+		doneInFlight(conn);
+		conn.close();
+	}
+
+	private void read(Conn conn) {
+		ByteBuffer buffer = this.readBuffer;
+		buffer.clear();
+		int n;
+		try {
+			n = conn.channel.read(buffer);
+		}
+		catch (IOException ex) {
+			n = -1;
+		}
+		if (n < 0) {
+			if (conn.streaming) {
+				this.closedWhileStreaming.incrementAndGet();
+				this.streaming.decrementAndGet();
+				conn.close();
+			}
+			else {
+				fail(conn);
+			}
+			return;
+		}
+		long now = System.nanoTime();
+		byte[] bytes = buffer.array();
+		int i = 0;
+		if (!conn.streaming) {
+			i = conn.headers(bytes, n);
+			if (i < 0) {
+				return; // headers incomplete
+			}
+			doneInFlight(conn);
+			if (!conn.streaming) {
+				this.lastError = "response: " + conn.statusLine;
+				fail(conn);
+				return;
+			}
+			this.streaming.incrementAndGet();
+		}
+		int before = conn.events;
+		conn.body(bytes, i, n);
+		int got = conn.events - before;
+		if (got > 0) {
+			this.dataEvents.addAndGet(got);
+			int t = conn.goal;
+			if (before < t && conn.events >= t) {
+				this.reached.incrementAndGet();
+				this.lastReachNanos.accumulateAndGet(now, Math::max);
+			}
+		}
+		if (conn.ended()) {
+			// The server completed the response (last chunk); the connection would stay open for keep-alive.
+			this.closedWhileStreaming.incrementAndGet();
+			this.streaming.decrementAndGet();
+			conn.close();
+		}
+	}
+
+	/** One connection and its minimal HTTP/1.1 + chunked + SSE parser state. */
+	private static final class Conn {
+
+		final String id;
+
+		final boolean stalled;
+
+		SocketChannel channel;
+
+		SelectionKey key;
+
+		boolean inFlight;
+
+		boolean open = true;
+
+		boolean streaming;
+
+		String statusLine = "";
+
+		// Header parsing
+		private final StringBuilder head = new StringBuilder();
+
+		private boolean chunked;
+
+		// Chunk decoding: 0 = size line, 1 = size line LF, 2 = data, 3 = CR after data, 4 = LF after data, 5 = end
+		private int chunkState;
+
+		private int chunkRemaining;
+
+		// SSE scanning
+		private boolean prevNewline;
+
+		private int eventPos;
+
+		private boolean eventIsData;
+
+		int events;
+
+		int goal = Integer.MAX_VALUE;
+
+		Conn(String id, boolean stalled) {
+			this.id = id;
+			this.stalled = stalled;
+		}
+
+		boolean ended() {
+			return this.chunkState == 5;
+		}
+
+		/** Parse headers; return the offset of the body in {@code bytes} once complete, or -1. */
+		int headers(byte[] bytes, int n) {
+			for (int i = 0; i < n; i++) {
+				this.head.append((char) bytes[i]);
+				int len = this.head.length();
+				if (len >= 4 && this.head.charAt(len - 1) == '\n' && this.head.charAt(len - 2) == '\r'
+						&& this.head.charAt(len - 3) == '\n' && this.head.charAt(len - 4) == '\r') {
+					String text = this.head.toString();
+					int eol = text.indexOf("\r\n");
+					this.statusLine = text.substring(0, eol);
+					this.streaming = this.statusLine.startsWith("HTTP/1.1 200");
+					this.chunked = text.toLowerCase().contains("transfer-encoding: chunked");
+					this.head.setLength(0);
+					return i + 1;
+				}
+			}
+			return -1;
+		}
+
+		void body(byte[] bytes, int from, int to) {
+			if (!this.chunked) {
+				scan(bytes, from, to);
+				return;
+			}
+			int i = from;
+			while (i < to) {
+				switch (this.chunkState) {
+					case 0 -> {
+						byte b = bytes[i++];
+						if (b == '\r') {
+							this.chunkState = 1;
+						}
+						else {
+							int digit = Character.digit(b, 16);
+							if (digit >= 0) {
+								this.chunkRemaining = this.chunkRemaining * 16 + digit;
+							}
+						}
+					}
+					case 1 -> {
+						i++;
+						this.chunkState = (this.chunkRemaining == 0) ? 5 : 2;
+					}
+					case 2 -> {
+						int end = Math.min(to, i + this.chunkRemaining);
+						scan(bytes, i, end);
+						this.chunkRemaining -= end - i;
+						i = end;
+						if (this.chunkRemaining == 0) {
+							this.chunkState = 3;
+						}
+					}
+					case 3 -> {
+						i++;
+						this.chunkState = 4;
+					}
+					case 4 -> {
+						i++;
+						this.chunkState = 0;
+					}
+					default -> i = to;
+				}
+			}
+		}
+
+		private void scan(byte[] bytes, int from, int to) {
+			for (int i = from; i < to; i++) {
+				byte b = bytes[i];
+				if (b == '\n') {
+					if (this.prevNewline) {
+						if (this.eventIsData) {
+							this.events++;
+						}
+						this.prevNewline = false;
+						this.eventPos = 0;
+						this.eventIsData = false;
+						continue;
+					}
+					this.prevNewline = true;
+				}
+				else {
+					this.prevNewline = false;
+				}
+				if (this.eventPos == 0) {
+					this.eventIsData = (b == 'd');
+				}
+				this.eventPos++;
+			}
+		}
+
+		void close() {
+			this.open = false;
+			this.streaming = false;
+			try {
+				if (this.channel != null) {
+					if (this.channel.isOpen() && this.channel.isConnected()) {
+						this.channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+					}
+					this.channel.close();
+				}
+			}
+			catch (IOException ex) {
+				// ignore
+			}
+		}
+
+	}
+
+}
