@@ -61,6 +61,11 @@ final class DefaultEventSource implements EventSource {
 
 	private static final AtomicLong CALLBACKS = new AtomicLong();
 
+	/**
+	 * Marks an event to be numbered by the source itself; compared by identity.
+	 */
+	static final byte[] LOCAL_ID = new byte[0];
+
 	private final @Nullable String identifier;
 
 	private final @Nullable String remoteAddress;
@@ -82,6 +87,8 @@ final class DefaultEventSource implements EventSource {
 	private final ArrayDeque<Frame> queue = new ArrayDeque<>();
 
 	private int queuedEvents;
+
+	private long localIds;
 
 	private long queuedBytes;
 
@@ -224,13 +231,13 @@ final class DefaultEventSource implements EventSource {
 	@Override
 	public boolean send(Object data) {
 		Assert.notNull(data, "Data must not be null");
-		return offer(this.registry.encoder.encode(data), true);
+		return this.registry.sendFrom(this, data);
 	}
 
 	@Override
 	public boolean send(ServerSentEvent<?> event) {
 		Assert.notNull(event, "Event must not be null");
-		return offer(this.registry.encoder.encode(event), true);
+		return this.registry.sendFrom(this, event);
 	}
 
 	@Override
@@ -327,6 +334,14 @@ final class DefaultEventSource implements EventSource {
 	 * @param cause the failure, for the debug log
 	 */
 	void end(CloseReason why, boolean graceful, boolean closeEvent, @Nullable Throwable cause) {
+		end(why, graceful, closeEvent, null, cause);
+	}
+
+	/**
+	 * End the source, writing the given retry line before the close event (graceful only).
+	 */
+	void end(CloseReason why, boolean graceful, boolean closeEvent, byte @Nullable [] retry,
+			@Nullable Throwable cause) {
 		boolean submit;
 		CloseReason finalReason;
 		this.lock.lock();
@@ -343,6 +358,9 @@ final class DefaultEventSource implements EventSource {
 			this.ping.cancelLocked();
 			if (graceful) {
 				this.state = State.CLOSING;
+				if (retry != null) {
+					this.queue.add(new Frame(retry, Kind.CONTROL));
+				}
 				byte[] event = this.registry.closeEvent;
 				if (closeEvent && event != null) {
 					this.queue.add(new Frame(event, Kind.CONTROL));
@@ -403,11 +421,35 @@ final class DefaultEventSource implements EventSource {
 	}
 
 	/**
+	 * Queue the events a reconnecting client missed, or the reset event when they are lost, ahead of any live
+	 * event. Called under the registry's lock for this source's stream, before the source can receive anything
+	 * else; not bounded by the queue limits, as the history has bounds of its own.
+	 */
+	void replay(List<StoredEvent> missed, byte @Nullable [] reset) {
+		this.lock.lock();
+		try {
+			for (StoredEvent event : missed) {
+				this.queue.add(new Frame(event.idLine(), event.frame(), Kind.EVENT));
+				this.queuedEvents++;
+				this.queuedBytes += event.frame().length;
+			}
+			if (reset != null) {
+				this.queue.add(new Frame(reset, Kind.CONTROL));
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
 	 * Queue an encoded event. The bytes are never modified, so one array may be queued for many sources.
+	 * @param idLine the {@code id:} line to write first; {@link #LOCAL_ID} to number the event from this source's
+	 * own counter (no history); {@code null} when the event carries the application's id
 	 * @param bytes the event
 	 * @param ownSend whether the application sent it to this source, which fixes the headers; a broadcast does not
 	 */
-	boolean offer(byte[] bytes, boolean ownSend) {
+	boolean offer(byte @Nullable [] idLine, byte[] bytes, boolean ownSend) {
 		boolean submit = false;
 		boolean overflow = false;
 		boolean dropped = false;
@@ -429,7 +471,7 @@ final class DefaultEventSource implements EventSource {
 				}
 			}
 			if (!overflow) {
-				this.queue.add(new Frame(bytes, Kind.EVENT));
+				this.queue.add(new Frame((idLine == LOCAL_ID) ? localIdLine() : idLine, bytes, Kind.EVENT));
 				this.queuedEvents++;
 				this.queuedBytes += bytes.length;
 				submit = activateWriter();
@@ -449,6 +491,10 @@ final class DefaultEventSource implements EventSource {
 			submitWriter();
 		}
 		return true;
+	}
+
+	private byte[] localIdLine() {
+		return ("id: " + (++this.localIds) + "\n").getBytes(StandardCharsets.UTF_8);
 	}
 
 	private void dropOldestUntilFits(int length, EventSourceRegistry.Builder settings) {
@@ -549,7 +595,7 @@ final class DefaultEventSource implements EventSource {
 	private void write(List<Frame> batch) {
 		int length = 0;
 		for (Frame frame : batch) {
-			length += frame.bytes.length;
+			length += frame.bytes.length + ((frame.idLine != null) ? frame.idLine.length : 0);
 		}
 		byte[] bytes = new byte[length];
 		int offset = 0;
@@ -558,6 +604,10 @@ final class DefaultEventSource implements EventSource {
 		int events = 0;
 		int pings = 0;
 		for (Frame frame : batch) {
+			if (frame.idLine != null) {
+				System.arraycopy(frame.idLine, 0, bytes, offset, frame.idLine.length);
+				offset += frame.idLine.length;
+			}
 			System.arraycopy(frame.bytes, 0, bytes, offset, frame.bytes.length);
 			offset += frame.bytes.length;
 			onlyPings &= (frame.kind == Kind.PING);
@@ -711,7 +761,12 @@ final class DefaultEventSource implements EventSource {
 
 	}
 
-	private record Frame(byte[] bytes, Kind kind) {
+	private record Frame(byte @Nullable [] idLine, byte[] bytes, Kind kind) {
+
+		Frame(byte[] bytes, Kind kind) {
+			this(null, bytes, kind);
+		}
+
 	}
 
 	/**

@@ -1,7 +1,9 @@
 package io.github.sisksse;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -12,8 +14,11 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -47,6 +52,8 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 
 	private static final int MAX_LENT_PER_WRITER = 8;
 
+	private static final Duration SHUTDOWN_RETRY_SPREAD = Duration.ofSeconds(30);
+
 	/**
 	 * How long a write may block before the pool lends a thread in its place. Long for a write to a reading
 	 * client on a working network, short for the others waiting.
@@ -75,6 +82,11 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 
 	private final AtomicInteger identifiedCount = new AtomicInteger();
 
+	/** The history of identified streams, or {@code null} without replay. */
+	private final @Nullable EventHistory history;
+
+	private final Lock[] streamLocks = new Lock[256];
+
 	/** Open sources, anonymous ones included, counted against {@code maxConnections}. */
 	private final AtomicInteger connections = new AtomicInteger();
 
@@ -98,6 +110,10 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 
 	DefaultEventSourceRegistry(EventSourceRegistry.Builder builder) {
 		this.settings = builder.copy();
+		this.history = this.settings.history;
+		for (int i = 0; i < this.streamLocks.length; i++) {
+			this.streamLocks[i] = new ReentrantLock();
+		}
 		this.encoder = new EventEncoder((builder.messageConverters != null) ? builder.messageConverters
 				: () -> HttpMessageConverters.forServer().registerDefaults().build());
 		// Encode the configured events once, so that a bad name or message fails now rather than at first use.
@@ -152,6 +168,43 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		DefaultEventSource source = new DefaultEventSource(identifier, reserve(identifier), this);
 		List<DefaultEventSource> replaced = new ArrayList<>(1);
 		boolean[] rejected = new boolean[1];
+		String lastEventId = lastEventId();
+		int replayed = 0;
+		// Registering and replaying under the stream's lock: every event of the stream is recorded and delivered
+		// under it too, so each one is either in the replay or delivered live to this source, never both.
+		Lock stream = stream(identifier);
+		stream.lock();
+		try {
+			register(identifier, source, replaced, rejected);
+			if (!rejected[0] && lastEventId != null && this.history != null) {
+				Optional<List<StoredEvent>> missed = this.history.after(identifier, lastEventId);
+				source.replay(missed.orElse(List.of()), missed.isPresent() ? null : this.resetEvent(lastEventId));
+				replayed = missed.map(List::size).orElse(-1);
+			}
+		}
+		finally {
+			stream.unlock();
+		}
+		if (rejected[0]) {
+			release(source.remoteAddress());
+			throw new EventSourceRejectedException(HttpStatus.CONFLICT,
+					"An event source with identifier '" + identifier + "' is already open");
+		}
+		for (DefaultEventSource old : replaced) {
+			// It left the map here, so its removal when it ends will not find it: release its place now.
+			release(old.remoteAddress());
+			old.end(CloseReason.REPLACED, true, true, null);
+		}
+		EventSource opened = started(source);
+		if (lastEventId != null && this.history != null) {
+			int count = replayed;
+			notify((listener) -> listener.onReplay(opened, lastEventId, count));
+		}
+		return opened;
+	}
+
+	private void register(String identifier, DefaultEventSource source, List<DefaultEventSource> replaced,
+			boolean[] rejected) {
 		this.identified.compute(identifier, (key, existing) -> {
 			if (existing == null) {
 				this.identifiedCount.incrementAndGet();
@@ -176,17 +229,100 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 				}
 			};
 		});
-		if (rejected[0]) {
-			release(source.remoteAddress());
-			throw new EventSourceRejectedException(HttpStatus.CONFLICT,
-					"An event source with identifier '" + identifier + "' is already open");
+	}
+
+	/**
+	 * Return the id the reconnecting client last received: the {@code Last-Event-ID} header browsers send, or the
+	 * {@code lastEventId} query parameter of clients that cannot set headers.
+	 */
+	private static @Nullable String lastEventId() {
+		if (!(RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes)) {
+			return null;
 		}
-		for (DefaultEventSource old : replaced) {
-			// It left the map here, so its removal when it ends will not find it: release its place now.
-			release(old.remoteAddress());
-			old.end(CloseReason.REPLACED, true, true, null);
+		String header = attributes.getRequest().getHeader("Last-Event-ID");
+		return (header != null && !header.isEmpty()) ? header : attributes.getRequest().getParameter("lastEventId");
+	}
+
+	private byte[] resetEvent(String lastEventId) {
+		return this.encoder.encode(ServerSentEvent.builder(lastEventId).event(this.settings.resetEventName).build());
+	}
+
+	/**
+	 * Return the lock of a stream: streams are spread over a fixed set of locks, so that the number of locks
+	 * stays bounded whatever the number of identifiers.
+	 */
+	private Lock stream(String identifier) {
+		return this.streamLocks[(identifier.hashCode() & 0x7fffffff) % this.streamLocks.length];
+	}
+
+	/**
+	 * Send from one source: numbered and, for an identified source with replay, recorded in its stream's history.
+	 */
+	boolean sendFrom(DefaultEventSource source, Object data) {
+		byte[] event = this.encoder.encode(data);
+		String ownId = ownId(data);
+		String identifier = source.identifier();
+		if (identifier == null || this.history == null) {
+			return source.offer((ownId != null) ? null : DefaultEventSource.LOCAL_ID, event, true);
 		}
-		return started(source);
+		Lock stream = stream(identifier);
+		stream.lock();
+		try {
+			if (!source.isOpen()) {
+				return false;
+			}
+			return source.offer(record(identifier, ownId, event).idLine(), event, true);
+		}
+		finally {
+			stream.unlock();
+		}
+	}
+
+	@Override
+	public int send(String identifier, Object data) {
+		Assert.notNull(identifier, "Event source identifier must not be null");
+		byte[] event = this.encoder.encode(data);
+		return sendToStream(identifier, ownId(data), event);
+	}
+
+	/**
+	 * Record an event in the stream's history, if any, and queue it for the stream's live sources, atomically
+	 * with respect to a source of the stream opening with a replay.
+	 */
+	private int sendToStream(String identifier, @Nullable String ownId, byte[] event) {
+		if (this.history == null) {
+			int queued = 0;
+			for (DefaultEventSource source : this.identified.getOrDefault(identifier, List.of())) {
+				queued += source.offer((ownId != null) ? null : DefaultEventSource.LOCAL_ID, event, false) ? 1 : 0;
+			}
+			return queued;
+		}
+		Lock stream = stream(identifier);
+		stream.lock();
+		try {
+			byte[] idLine = record(identifier, ownId, event).idLine();
+			int queued = 0;
+			for (DefaultEventSource source : this.identified.getOrDefault(identifier, List.of())) {
+				queued += source.offer(idLine, event, false) ? 1 : 0;
+			}
+			return queued;
+		}
+		finally {
+			stream.unlock();
+		}
+	}
+
+	private StoredEvent record(String identifier, @Nullable String ownId, byte[] event) {
+		EventHistory history = this.history;
+		Assert.state(history != null, "No history");
+		String id = (ownId != null) ? ownId : Long.toString(history.nextId(identifier));
+		StoredEvent stored = new StoredEvent(id, ownId == null, event, Instant.now());
+		history.add(identifier, stored);
+		return stored;
+	}
+
+	private static @Nullable String ownId(Object data) {
+		return (data instanceof ServerSentEvent<?> event) ? event.id() : null;
 	}
 
 	private EventSource started(DefaultEventSource source) {
@@ -281,30 +417,35 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	@Override
 	public int broadcast(Object data) {
 		byte[] event = this.encoder.encode(data);
+		String ownId = ownId(data);
 		int queued = 0;
 		for (DefaultEventSource source : this.anonymous) {
-			queued += source.offer(event, false) ? 1 : 0;
+			queued += source.offer((ownId != null) ? null : DefaultEventSource.LOCAL_ID, event, false) ? 1 : 0;
 		}
-		for (List<DefaultEventSource> sources : this.identified.values()) {
-			for (DefaultEventSource source : sources) {
-				queued += source.offer(event, false) ? 1 : 0;
-			}
-		}
-		return queued;
+		return queued + broadcastToStreams(event, ownId, (identifier) -> true);
 	}
 
 	@Override
 	public int broadcast(Object data, Predicate<String> identifierMatcher) {
-		byte[] event = this.encoder.encode(data);
-		int[] queued = new int[1];
-		this.identified.forEach((identifier, sources) -> {
+		return broadcastToStreams(this.encoder.encode(data), ownId(data), identifierMatcher);
+	}
+
+	/**
+	 * Send to every matching stream: the live ones, and with replay also those only in the history, whose client
+	 * is between two connections and will get the event when it reconnects.
+	 */
+	private int broadcastToStreams(byte[] event, @Nullable String ownId, Predicate<String> identifierMatcher) {
+		Set<String> streams = new HashSet<>(this.identified.keySet());
+		if (this.history != null) {
+			streams.addAll(this.history.streams());
+		}
+		int queued = 0;
+		for (String identifier : streams) {
 			if (identifierMatcher.test(identifier)) {
-				for (DefaultEventSource source : sources) {
-					queued[0] += source.offer(event, false) ? 1 : 0;
-				}
+				queued += sendToStream(identifier, ownId, event);
 			}
-		});
-		return queued[0];
+		}
+		return queued;
 	}
 
 	/**
@@ -437,9 +578,12 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		List<DefaultEventSource> sources = new ArrayList<>(this.anonymous);
 		this.identified.values().forEach(sources::addAll);
 		CompletableFuture<?>[] ended = new CompletableFuture<?>[sources.size()];
+		long base = (this.settings.retry != null) ? this.settings.retry.toMillis() : 3000;
 		for (int i = 0; i < ended.length; i++) {
 			ended[i] = sources.get(i).whenClosed();
-			sources.get(i).end(CloseReason.SHUTDOWN, true, true, null);
+			// Spread the reconnections of thousands of clients over half a minute instead of one second.
+			long retry = base + ThreadLocalRandom.current().nextLong(SHUTDOWN_RETRY_SPREAD.toMillis());
+			sources.get(i).end(CloseReason.SHUTDOWN, true, true, EventEncoder.retry(Duration.ofMillis(retry)), null);
 		}
 		CompletableFuture.allOf(ended)
 			.completeOnTimeout(null, SHUTDOWN_WAIT_MILLIS, TimeUnit.MILLISECONDS)

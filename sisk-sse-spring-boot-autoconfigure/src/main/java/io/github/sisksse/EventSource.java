@@ -19,6 +19,10 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * events never interleave, an event is never half-written, and events sent by one thread arrive in the order
  * that thread sent them.
  * <p>
+ * Every event gets an {@code id:}: the application's, or one generated that increases per stream. With replay
+ * (see {@link EventSourceRegistry#send(String, Object)}), events sent to an identified source are kept in its
+ * stream's history, and a client that reconnects with {@code Last-Event-ID} receives what it missed.
+ * <p>
  * A source ends exactly once, for the first {@link CloseReason} that applies. It is then removed from its
  * registry at once, {@link #isOpen()} turns {@code false}, further sends return {@code false}, and
  * {@link #whenClosed()} completes.

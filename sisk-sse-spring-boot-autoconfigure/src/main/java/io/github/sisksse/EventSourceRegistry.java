@@ -80,6 +80,16 @@ public interface EventSourceRegistry {
 	int connectionCount();
 
 	/**
+	 * Send a message to the stream with this identifier: to every live source with it and, when replay is
+	 * enabled, into its history, so that a client that is reconnecting receives it too. This is the way to send
+	 * to a user without losing what is sent while its browser reconnects.
+	 * @param identifier the identifier
+	 * @param data the data or event, as for {@link EventSource#send(Object)}
+	 * @return the number of live sources it was queued for (0 when the client is between two connections)
+	 */
+	int send(String identifier, Object data);
+
+	/**
 	 * Send one message to every open source, anonymous ones included. The data is serialised once, not once per
 	 * source, and queued for each; nothing waits for a slow client. A {@link org.springframework.http.codec.ServerSentEvent}
 	 * is sent as that full event.
@@ -89,7 +99,8 @@ public interface EventSourceRegistry {
 	int broadcast(Object data);
 
 	/**
-	 * Send one message to every open identified source whose identifier matches, serialised once.
+	 * Send one message to every identified stream whose identifier matches, serialised once: to its live sources
+	 * and, when replay is enabled, into its history, also for streams whose client is between two connections.
 	 * @param data the data or event, as for {@link EventSource#send(Object)}
 	 * @param identifierMatcher tested against each identifier, e.g. {@code id -> id.startsWith("room-42/")}
 	 * @return the number of sources it was queued for
@@ -154,6 +165,10 @@ public interface EventSourceRegistry {
 
 		@Nullable Integer maxConnections;
 
+		@Nullable EventHistory history;
+
+		String resetEventName = "sisk-reset";
+
 		@Nullable Integer maxConnectionsPerClient;
 
 		Builder() {
@@ -186,6 +201,8 @@ public interface EventSourceRegistry {
 			copy.writeTimeout = this.writeTimeout;
 			copy.listeners = List.copyOf(this.listeners);
 			copy.maxConnections = this.maxConnections;
+			copy.history = this.history;
+			copy.resetEventName = this.resetEventName;
 			copy.maxConnectionsPerClient = this.maxConnectionsPerClient;
 			return copy;
 		}
@@ -376,6 +393,22 @@ public interface EventSourceRegistry {
 					"maxConnectionsPerClient must be positive");
 			this.maxConnections = maxConnections;
 			this.maxConnectionsPerClient = maxConnectionsPerClient;
+			return this;
+		}
+
+		/**
+		 * Make streams resumable: every event sent to an identified stream is kept in this history, and a source
+		 * opened with a {@code Last-Event-ID} request header (or {@code lastEventId} query parameter) first
+		 * receives what its client missed, in order, before any live event.
+		 * @param history the history, for example an {@link InMemoryEventHistory}
+		 * @param resetEventName the event sent instead when the client's last id is no longer (or never was) in
+		 * the history, so that the page reloads its state; {@code "sisk-reset"} by default
+		 * @return this builder
+		 */
+		public Builder replay(EventHistory history, String resetEventName) {
+			EventEncoder.checkNoLineBreak("Reset event name", resetEventName);
+			this.history = history;
+			this.resetEventName = resetEventName;
 			return this;
 		}
 

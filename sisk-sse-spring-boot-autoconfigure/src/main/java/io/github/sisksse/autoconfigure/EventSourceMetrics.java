@@ -68,6 +68,14 @@ final class EventSourceMetrics implements EventSourceListener, MeterBinder {
 	}
 
 	@Override
+	public void onReplay(EventSource source, String lastEventId, int replayed) {
+		Meters current = this.meters;
+		if (current != null) {
+			((replayed >= 0) ? current.replayHits : current.replayMisses).increment();
+		}
+	}
+
+	@Override
 	public void onWriteFailure(EventSource source, Throwable failure) {
 		Meters current = this.meters;
 		if (current != null) {
@@ -99,6 +107,10 @@ final class EventSourceMetrics implements EventSourceListener, MeterBinder {
 
 		final Counter overflows;
 
+		final Counter replayHits;
+
+		final Counter replayMisses;
+
 		Meters(MeterRegistry registry) {
 			this.opened = Counter.builder("sisk.sse.connections.opened")
 				.description("Event source connections opened")
@@ -122,6 +134,12 @@ final class EventSourceMetrics implements EventSourceListener, MeterBinder {
 				.register(registry);
 			this.overflows = Counter.builder("sisk.sse.queue.overflows")
 				.description("Events that did not fit in a connection's queue")
+				.register(registry);
+			this.replayHits = Counter.builder("sisk.sse.replay.hits")
+				.description("Reconnections whose missed events were replayed")
+				.register(registry);
+			this.replayMisses = Counter.builder("sisk.sse.replay.misses")
+				.description("Reconnections whose last event id was not in the history (reset sent)")
 				.register(registry);
 		}
 

@@ -2,9 +2,11 @@ package io.github.sisksse.autoconfigure;
 
 import java.util.List;
 
+import io.github.sisksse.EventHistory;
 import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceListener;
 import io.github.sisksse.EventSourceRegistry;
+import io.github.sisksse.InMemoryEventHistory;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -56,7 +58,7 @@ public final class SiskSseAutoConfiguration {
 	@ConditionalOnMissingBean
 	EventSourceRegistry eventSourceRegistry(SiskSseProperties properties, ObjectProvider<TaskScheduler> taskScheduler,
 			ObjectProvider<RequestMappingHandlerAdapter> handlerAdapter, ObjectProvider<EventSourceListener> listeners,
-			Environment environment) {
+			ObjectProvider<EventHistory> history, Environment environment) {
 		SiskSseProperties.Ping ping = properties.getPing();
 		SiskSseProperties.Queue queue = properties.getQueue();
 		EventSourceRegistry.Builder builder = EventSourceRegistry.builder()
@@ -75,6 +77,7 @@ public final class SiskSseAutoConfiguration {
 			.maxConnections(properties.getMaxConnections(), properties.getMaxConnectionsPerClient())
 			.messageConverters(() -> messageConverters(handlerAdapter));
 		listeners.orderedStream().forEach(builder::listener);
+		history.ifAvailable((events) -> builder.replay(events, properties.getReplay().getResetEvent()));
 		TaskScheduler scheduler = taskScheduler.getIfUnique();
 		if (scheduler != null) {
 			builder.scheduler(scheduler);
@@ -101,6 +104,13 @@ public final class SiskSseAutoConfiguration {
 					+ "(server.tomcat.max-connections), after which it answers no other request; set "
 					+ "sisk.sse.max-connections below it (now " + ((limit != null) ? limit : "unset") + ")");
 		}
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnBooleanProperty(name = "sisk.sse.replay.enabled", matchIfMissing = true)
+	EventHistory eventHistory(SiskSseProperties properties) {
+		return new InMemoryEventHistory(properties.getReplay().getMaxEvents(), properties.getReplay().getMaxAge());
 	}
 
 	@Bean

@@ -84,6 +84,8 @@ public class SiskSseProperties implements Validator {
 
 	private final Queue queue = new Queue();
 
+	private final Replay replay = new Replay();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -176,6 +178,10 @@ public class SiskSseProperties implements Validator {
 		return this.queue;
 	}
 
+	public Replay getReplay() {
+		return this.replay;
+	}
+
 	@Override
 	public boolean supports(Class<?> type) {
 		return SiskSseProperties.class.isAssignableFrom(type);
@@ -209,6 +215,11 @@ public class SiskSseProperties implements Validator {
 		}
 		checkSingleLine(errors, "ping.eventName", "ping.event-name", properties.ping.eventName);
 		checkSingleLine(errors, "closeEvent.name", "close-event.name", properties.closeEvent.name);
+		checkSingleLine(errors, "replay.resetEvent", "replay.reset-event", properties.replay.resetEvent);
+		checkPositive(errors, "replay.maxAge", "replay.max-age", properties.replay.maxAge);
+		if (properties.replay.maxEvents < 1) {
+			reject(errors, "replay.maxEvents", "replay.max-events", "must be at least 1");
+		}
 	}
 
 	private static void checkPositive(Errors errors, String field, String property, @Nullable Duration value) {
@@ -343,6 +354,67 @@ public class SiskSseProperties implements Validator {
 
 		public void setData(String data) {
 			this.data = data;
+		}
+
+	}
+
+	/**
+	 * Resumable streams: the recent events of each identified stream, replayed to a client that reconnects with
+	 * Last-Event-ID.
+	 */
+	public static class Replay {
+
+		/**
+		 * Whether to keep the recent events of identified streams and replay what a reconnecting client missed.
+		 */
+		private boolean enabled = true;
+
+		/**
+		 * Maximum number of events kept per stream.
+		 */
+		private int maxEvents = 256;
+
+		/**
+		 * How long an event is kept.
+		 */
+		private Duration maxAge = Duration.ofMinutes(5);
+
+		/**
+		 * Name of the event sent instead of a replay when the client's last event id is no longer (or never was)
+		 * in the history, so that the page reloads its state. Its data is that id.
+		 */
+		private String resetEvent = "sisk-reset";
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public int getMaxEvents() {
+			return this.maxEvents;
+		}
+
+		public void setMaxEvents(int maxEvents) {
+			this.maxEvents = maxEvents;
+		}
+
+		public Duration getMaxAge() {
+			return this.maxAge;
+		}
+
+		public void setMaxAge(Duration maxAge) {
+			this.maxAge = maxAge;
+		}
+
+		public String getResetEvent() {
+			return this.resetEvent;
+		}
+
+		public void setResetEvent(String resetEvent) {
+			this.resetEvent = resetEvent;
 		}
 
 	}
