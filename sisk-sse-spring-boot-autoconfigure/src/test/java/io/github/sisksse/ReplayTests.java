@@ -1,0 +1,290 @@
+package io.github.sisksse;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.github.sisksse.test.RawSseSocket;
+import io.github.sisksse.test.SseClient;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.test.context.NestedTestConfiguration;
+import org.springframework.test.context.NestedTestConfiguration.EnclosingConfiguration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Resumable streams over real HTTP: a client that drops and reconnects with its last id misses nothing.
+ */
+@NestedTestConfiguration(EnclosingConfiguration.OVERRIDE)
+class ReplayTests {
+
+	@Nested
+	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
+			properties = { "sisk.sse.replay.max-events=10000", "sisk.sse.ping.interval=100ms" })
+	class Resume extends HttpTestSupport {
+
+		private static final Pattern SHAPE = Pattern.compile("(\\d+)-(\\d+)");
+
+		@RepeatedTest(5)
+		void clientThatDropsAndReconnectsGetsEveryEventOnceAndInOrderWhileOthersSend() throws Exception {
+			String stream = "resume-" + System.nanoTime();
+			int senders = 3;
+			int perSender = 300;
+			List<SseClient.Event> received = new ArrayList<>();
+			SseClient client = connect("/open?id=" + stream);
+			source(stream);
+			ExecutorService pool = Executors.newFixedThreadPool(senders);
+			List<CompletableFuture<?>> sending = new ArrayList<>();
+			for (int t = 0; t < senders; t++) {
+				int thread = t;
+				sending.add(CompletableFuture.runAsync(() -> {
+					for (int i = 0; i < perSender; i++) {
+						this.registry.send(stream, thread + "-" + i);
+						if (i % 3 == 0) {
+							pause(5); // pacing, so that events keep flowing across several reconnections
+						}
+					}
+				}, pool));
+			}
+			int reconnections = 0;
+			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+			while (received.size() < senders * perSender && System.nanoTime() < deadline) {
+				int target = received.size() + 60;
+				SseClient current = client;
+				await().atMost(WAIT).until(() -> received.size() + current.events().size() >= Math.min(target,
+						senders * perSender) || allDone(sending));
+				// Drop mid-stream: whatever was written but not yet parsed must come again, once.
+				current.close();
+				received.addAll(current.events());
+				if (received.size() >= senders * perSender) {
+					break;
+				}
+				String lastId = received.get(received.size() - 1).lastEventId();
+				client = SseClient.connect(this.port, "/open?id=" + stream, Map.of("Last-Event-ID", lastId));
+				reconnections++;
+			}
+			client.close();
+			CompletableFuture.allOf(sending.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
+			pool.shutdown();
+			assertThat(reconnections).as("reconnections").isGreaterThanOrEqualTo(3);
+			assertThat(received).hasSize(senders * perSender);
+			int[] next = new int[senders];
+			Set<String> ids = new HashSet<>();
+			for (SseClient.Event event : received) {
+				assertThat(ids.add(event.lastEventId())).as("id %s once", event.lastEventId()).isTrue();
+				Matcher matcher = SHAPE.matcher(event.data());
+				assertThat(matcher.matches()).isTrue();
+				int thread = Integer.parseInt(matcher.group(1));
+				assertThat(Integer.parseInt(matcher.group(2))).as("order of sender %d", thread).isEqualTo(next[thread]);
+				next[thread]++;
+			}
+			this.registry.find(stream::equals).forEach(EventSource::close);
+		}
+
+		@Test
+		void generatedIdsIncreasePerStreamAndTheApplicationsOwnIdsAreKept() {
+			try (SseClient client = connect("/open?id=numbered")) {
+				source("numbered");
+				this.registry.send("numbered", "one");
+				this.registry.send("numbered", "two");
+				this.registry.send("numbered", ServerSentEvent.builder("three").id("custom-3").build());
+				await().atMost(WAIT).until(() -> client.events().size() == 3);
+				List<SseClient.Event> events = client.events();
+				assertThat(Long.parseLong(events.get(1).lastEventId()))
+					.isGreaterThan(Long.parseLong(events.get(0).lastEventId()));
+				assertThat(events.get(2).lastEventId()).isEqualTo("custom-3");
+			}
+			this.registry.send("numbered", "four");
+			try (SseClient again = SseClient.connect(this.port, "/open?id=numbered",
+					Map.of("Last-Event-ID", "custom-3"))) {
+				await().atMost(WAIT).until(() -> !again.events().isEmpty());
+				assertThat(again.data()).containsExactly("four");
+				source("numbered").close();
+			}
+		}
+
+		@Test
+		void unknownLastEventIdGetsTheResetEventSoThePageReloads() {
+			try (SseClient client = SseClient.connect(this.port, "/open?id=forgotten&lastEventId=no-such-id")) {
+				await().atMost(WAIT).until(() -> !client.events().isEmpty());
+				assertThat(client.events().get(0)).extracting(SseClient.Event::type, SseClient.Event::data)
+					.containsExactly("sisk-reset", "no-such-id");
+				source("forgotten").close();
+			}
+		}
+
+		@Test
+		void broadcastEventsReplayToIdentifiersThatMissedThem() throws Exception {
+			String lastId;
+			try (SseClient client = connect("/open?id=room-1/alice")) {
+				source("room-1/alice");
+				this.registry.send("room-1/alice", "before");
+				await().atMost(WAIT).until(() -> client.data().contains("before"));
+				lastId = client.events().get(0).lastEventId();
+			}
+			// The client is gone; until the server notices, or after, a broadcast must reach it on reconnect.
+			this.registry.broadcast("to the room", (id) -> id.startsWith("room-1/"));
+			try (SseClient back = SseClient.connect(this.port, "/open?id=room-1/alice",
+					Map.of("Last-Event-ID", lastId))) {
+				await().atMost(WAIT).until(() -> !back.data().isEmpty());
+				assertThat(back.data()).containsExactly("to the room");
+				source("room-1/alice").close();
+			}
+		}
+
+		private static boolean allDone(List<CompletableFuture<?>> futures) {
+			return futures.stream().allMatch(CompletableFuture::isDone);
+		}
+
+		private static void pause(long millis) {
+			try {
+				Thread.sleep(millis);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+
+	}
+
+	@Nested
+	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT)
+	@Import(Bounds.HistoryConfiguration.class)
+	class Bounds extends HttpTestSupport {
+
+		static final MovableClock clock = new MovableClock();
+
+		@Test
+		void historyKeepsTheNewestEventsUpToItsCount() {
+			List<String> ids = sendAndReceive("counted", 5);
+			// Only the 3 newest are kept: the first id is forgotten, the third still there.
+			assertThat(replayAfter("counted", ids.get(0)).events().get(0).type()).isEqualTo("sisk-reset");
+			SseClient resumed = replayAfter("counted", ids.get(2));
+			assertThat(resumed.data()).containsExactly("e3", "e4");
+			source("counted").close();
+		}
+
+		@Test
+		void historyForgetsEventsOlderThanItsAge() {
+			List<String> ids = sendAndReceive("aged", 2);
+			clock.advance(Duration.ofMinutes(6));
+			assertThat(replayAfter("aged", ids.get(0)).events().get(0).type()).isEqualTo("sisk-reset");
+			source("aged").close();
+		}
+
+		private List<String> sendAndReceive(String stream, int count) {
+			try (SseClient client = connect("/open?id=" + stream)) {
+				source(stream);
+				for (int i = 0; i < count; i++) {
+					this.registry.send(stream, "e" + i);
+				}
+				await().atMost(WAIT).until(() -> client.events().size() == count);
+				return client.events().stream().map(SseClient.Event::lastEventId).toList();
+			}
+		}
+
+		private SseClient replayAfter(String stream, String lastId) {
+			SseClient client = SseClient.connect(this.port, "/open?id=" + stream, Map.of("Last-Event-ID", lastId));
+			await().atMost(WAIT).until(() -> !client.events().isEmpty());
+			client.close();
+			return client;
+		}
+
+		@TestConfiguration(proxyBeanMethods = false)
+		static class HistoryConfiguration {
+
+			@Bean
+			EventHistory eventHistory() {
+				return new InMemoryEventHistory(3, Duration.ofMinutes(5), clock);
+			}
+
+		}
+
+	}
+
+	@Test
+	void shutdownSpreadsTheClientsReconnectionsWithJitteredRetry() throws Exception {
+		ConfigurableApplicationContext context = SpringApplication.run(SseTestApplication.class, "--server.port=0",
+				"--sisk.sse.ping.enabled=false", "--sisk.sse.retry=2s");
+		int port = context.getEnvironment().getProperty("local.server.port", Integer.class);
+		List<RawSseSocket> sockets = new ArrayList<>();
+		try {
+			for (int i = 0; i < 20; i++) {
+				sockets.add(RawSseSocket.open(port, "/open?id=j" + i));
+			}
+			await().atMost(HttpTestSupport.WAIT)
+				.until(() -> context.getBean(EventSourceRegistry.class).size() == 20);
+			context.close();
+			Set<Long> retries = new HashSet<>();
+			for (RawSseSocket socket : sockets) {
+				Matcher last = Pattern.compile("retry: (\\d+)\n\n$|retry: (\\d+)\n\n(?=[^r]*$)").matcher(socket.readToEnd());
+				long retry = -1;
+				while (last.find()) {
+					retry = Long.parseLong((last.group(1) != null) ? last.group(1) : last.group(2));
+				}
+				assertThat(retry).isBetween(2000L, 32000L);
+				retries.add(retry);
+			}
+			assertThat(retries).as("different reconnection times").hasSizeGreaterThan(10);
+		}
+		finally {
+			for (RawSseSocket socket : sockets) {
+				socket.close();
+			}
+			context.close();
+		}
+	}
+
+	/**
+	 * A clock the test moves forward.
+	 */
+	static final class MovableClock extends Clock {
+
+		private volatile Instant now = Instant.now();
+
+		void advance(Duration duration) {
+			this.now = this.now.plus(duration);
+		}
+
+		@Override
+		public Instant instant() {
+			return this.now;
+		}
+
+		@Override
+		public java.time.ZoneId getZone() {
+			return ZoneOffset.UTC;
+		}
+
+		@Override
+		public Clock withZone(java.time.ZoneId zone) {
+			return this;
+		}
+
+	}
+
+}
