@@ -5,6 +5,7 @@ import java.time.temporal.ChronoUnit;
 
 import io.github.sisksse.EventSourceRegistry;
 
+import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
@@ -38,6 +39,10 @@ public class Ticker {
 	public void tick() {
 		Tick tick = new Tick(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), this.registry.size());
 		this.registry.broadcast(tick, (identifier) -> identifier.startsWith(PREFIX));
+		// Personal streams get it as a named "tick" event, kept in their history: a page that disconnects and
+		// resumes with its last event id receives the ticks it missed.
+		this.registry.broadcast(ServerSentEvent.builder(tick).event("tick").build(),
+				(identifier) -> identifier.startsWith(SampleController.USER_PREFIX));
 	}
 
 	/**

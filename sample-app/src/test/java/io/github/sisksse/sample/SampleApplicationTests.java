@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -104,8 +105,8 @@ class SampleApplicationTests {
 		assertThat(post("/send/nobody", "Hello?").statusCode()).isEqualTo(404);
 		assertThat(post("/send/user-bob", "Wrong name").statusCode()).isEqualTo(404);
 		assertThat(post("/send/bob", "Right name").statusCode()).isEqualTo(202);
-		await().atMost(WAIT).until(() -> !bob.data().isEmpty());
-		assertThat(bob.data()).containsExactly("Right name");
+		await().atMost(WAIT).until(() -> !bob.messages().isEmpty());
+		assertThat(bob.messages()).containsExactly("Right name");
 	}
 
 	@Test
@@ -125,16 +126,16 @@ class SampleApplicationTests {
 		HttpResponse<String> response = post("/broadcast?prefix=user-", "Hello, users!");
 		assertThat(response.statusCode()).isEqualTo(200);
 		assertThat(response.body().trim()).isEqualTo("2");
-		await().atMost(WAIT).until(() -> !alice.data().isEmpty() && !bob.data().isEmpty());
-		assertThat(alice.data()).containsExactly("Hello, users!");
-		assertThat(bob.data()).containsExactly("Hello, users!");
+		await().atMost(WAIT).until(() -> !alice.messages().isEmpty() && !bob.messages().isEmpty());
+		assertThat(alice.messages()).containsExactly("Hello, users!");
+		assertThat(bob.messages()).containsExactly("Hello, users!");
 		assertThat(post("/broadcast?prefix=user-a", "Only Alice").body().trim()).isEqualTo("1");
-		await().atMost(WAIT).until(() -> alice.data().size() == 2);
-		assertThat(alice.data()).containsExactly("Hello, users!", "Only Alice");
+		await().atMost(WAIT).until(() -> alice.messages().size() == 2);
+		assertThat(alice.messages()).containsExactly("Hello, users!", "Only Alice");
 		assertThat(post("/broadcast?prefix=" + URLEncoder.encode("nobody-", StandardCharsets.UTF_8), "Anyone?")
 			.body().trim()).isEqualTo("0");
 		assertThat(ticker.data()).noneMatch((data) -> data.contains("users") || data.contains("Alice"));
-		assertThat(bob.data()).containsExactly("Hello, users!");
+		assertThat(bob.messages()).containsExactly("Hello, users!");
 	}
 
 	@Test
@@ -163,12 +164,33 @@ class SampleApplicationTests {
 		SseClient firstTab = connect("/events?user=dave");
 		SseClient secondTab = connect("/events?user=dave");
 		await().atMost(WAIT).until(firstTab::isEnded);
-		assertThat(firstTab.events()).extracting(SseClient.Event::type, SseClient.Event::data)
+		assertThat(firstTab.events()).filteredOn((event) -> !event.type().equals("tick"))
+			.extracting(SseClient.Event::type, SseClient.Event::data)
 			.containsExactly(tuple("close", "bye"));
 		assertThat(post("/send/dave", "Only the newest tab").statusCode()).isEqualTo(202);
-		await().atMost(WAIT).until(() -> !secondTab.data().isEmpty());
-		assertThat(secondTab.data()).containsExactly("Only the newest tab");
+		await().atMost(WAIT).until(() -> !secondTab.messages().isEmpty());
+		assertThat(secondTab.messages()).containsExactly("Only the newest tab");
 		assertThat(JsonPath.<List<String>>read(get("/connections").body(), "$")).containsExactly("user-dave");
+	}
+
+	@Test
+	void aPageThatResumesWithItsLastEventIdFirstReceivesTheTicksItMissed() throws Exception {
+		SseClient before = connect("/events?user=erin");
+		await().atMost(WAIT).until(() -> !ticks(before).isEmpty());
+		String lastId = ticks(before).get(ticks(before).size() - 1).lastEventId();
+		before.close();
+		Thread.sleep(2200); // pacing: stay away for two ticks
+		Instant resumedAt = Instant.now();
+		SseClient after = connect("/events?user=erin&lastEventId=" + lastId);
+		await().atMost(WAIT).until(() -> !ticks(after).isEmpty());
+		SseClient.Event first = ticks(after).get(0);
+		assertThat(Long.parseLong(first.lastEventId())).isGreaterThan(Long.parseLong(lastId));
+		assertThat(Instant.parse(JsonPath.<String>read(first.data(), "$.time"))).as("a tick sent while away")
+			.isBefore(resumedAt);
+	}
+
+	private static List<SseClient.Event> ticks(SseClient client) {
+		return client.events().stream().filter((event) -> event.type().equals("tick")).toList();
 	}
 
 	@Test
@@ -194,6 +216,10 @@ class SampleApplicationTests {
 		assertThat(this.properties.getMaxConnections()).isEqualTo(8000);
 		assertThat(this.properties.getMaxConnectionsPerClient()).isEqualTo(50);
 		assertThat(this.properties.isApplicationEvents()).isTrue();
+		assertThat(this.properties.getReplay().isEnabled()).isTrue();
+		assertThat(this.properties.getReplay().getMaxEvents()).isEqualTo(256);
+		assertThat(this.properties.getReplay().getMaxAge()).isEqualTo(Duration.ofMinutes(5));
+		assertThat(this.properties.getReplay().getResetEvent()).isEqualTo("sisk-reset");
 		assertThat(this.properties.getPing().isEnabled()).isTrue();
 		assertThat(this.properties.getPing().getInterval()).isEqualTo(Duration.ofSeconds(15));
 		assertThat(this.properties.getPing().getFormat()).isEqualTo(PingPolicy.Format.COMMENT);

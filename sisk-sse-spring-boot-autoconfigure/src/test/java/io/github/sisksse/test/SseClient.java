@@ -88,6 +88,13 @@ public final class SseClient implements AutoCloseable {
 		return this.events.stream().map(Event::data).toList();
 	}
 
+	/**
+	 * Return the data of the unnamed events (type {@code message}) only, as {@code onmessage} would see them.
+	 */
+	public List<String> messages() {
+		return this.events.stream().filter((event) -> event.type().equals("message")).map(Event::data).toList();
+	}
+
 	public List<String> comments() {
 		return new ArrayList<>(this.comments);
 	}
