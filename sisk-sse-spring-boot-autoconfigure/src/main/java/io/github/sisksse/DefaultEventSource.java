@@ -425,16 +425,19 @@ final class DefaultEventSource implements EventSource {
 	 * event. Called under the registry's lock for this source's stream, before the source can receive anything
 	 * else; not bounded by the queue limits, as the history has bounds of its own.
 	 */
-	void replay(List<StoredEvent> missed, byte @Nullable [] reset) {
+	void replay(List<StoredEvent> missed, byte @Nullable [] reset, byte @Nullable [] position) {
 		this.lock.lock();
 		try {
 			for (StoredEvent event : missed) {
-				this.queue.add(new Frame(event.idLine(), event.frame(), Kind.EVENT));
-				this.queuedEvents++;
-				this.queuedBytes += event.frame().length;
+				if (event.frame().length > 0) {
+					this.queue.add(new Frame(event.idLine(), event.frame(), Kind.REPLAYED));
+				}
 			}
 			if (reset != null) {
 				this.queue.add(new Frame(reset, Kind.CONTROL));
+			}
+			if (position != null) {
+				this.queue.add(new Frame(position, Kind.CONTROL));
 			}
 		}
 		finally {
@@ -450,6 +453,15 @@ final class DefaultEventSource implements EventSource {
 	 * @param ownSend whether the application sent it to this source, which fixes the headers; a broadcast does not
 	 */
 	boolean offer(byte @Nullable [] idLine, byte[] bytes, boolean ownSend) {
+		return settle(enqueue(idLine, bytes, ownSend));
+	}
+
+	/**
+	 * The first half of {@link #offer}: queue the event under this source's lock only, and say what is left to
+	 * do. A caller holding a registry lock (the stream's) must call {@link #settle} after releasing it, because
+	 * settling may end the source and so run listeners and user callbacks.
+	 */
+	Offer enqueue(byte @Nullable [] idLine, byte[] bytes, boolean ownSend) {
 		boolean submit = false;
 		boolean overflow = false;
 		boolean dropped = false;
@@ -457,7 +469,7 @@ final class DefaultEventSource implements EventSource {
 		this.lock.lock();
 		try {
 			if (this.state != State.OPEN) {
-				return false;
+				return Offer.CLOSED;
 			}
 			this.eventSent |= ownSend;
 			if (this.queuedEvents > 0 && (this.queuedEvents >= settings.queueMaxEvents
@@ -480,17 +492,34 @@ final class DefaultEventSource implements EventSource {
 		finally {
 			this.lock.unlock();
 		}
-		if (overflow || dropped) {
+		return overflow ? Offer.OVERFLOWED : dropped ? (submit ? Offer.DROPPED_SUBMIT : Offer.DROPPED)
+				: submit ? Offer.QUEUED_SUBMIT : Offer.QUEUED;
+	}
+
+	/**
+	 * The second half of {@link #offer}, to run with no registry lock held.
+	 * @return whether the event was queued
+	 */
+	boolean settle(Offer offer) {
+		if (offer == Offer.OVERFLOWED || offer == Offer.DROPPED || offer == Offer.DROPPED_SUBMIT) {
 			this.registry.notify((listener) -> listener.onOverflow(this));
 		}
-		if (overflow) {
+		if (offer == Offer.OVERFLOWED) {
 			end(CloseReason.QUEUE_OVERFLOW, false, false, null);
-			return false;
 		}
-		if (submit) {
+		if (offer == Offer.QUEUED_SUBMIT || offer == Offer.DROPPED_SUBMIT) {
 			submitWriter();
 		}
-		return true;
+		return offer != Offer.OVERFLOWED && offer != Offer.CLOSED;
+	}
+
+	/**
+	 * What {@link #enqueue} did, and so what {@link #settle} must do.
+	 */
+	enum Offer {
+
+		QUEUED, QUEUED_SUBMIT, DROPPED, DROPPED_SUBMIT, OVERFLOWED, CLOSED
+
 	}
 
 	private byte[] localIdLine() {
@@ -611,9 +640,9 @@ final class DefaultEventSource implements EventSource {
 			System.arraycopy(frame.bytes, 0, bytes, offset, frame.bytes.length);
 			offset += frame.bytes.length;
 			onlyPings &= (frame.kind == Kind.PING);
-			events += (frame.kind == Kind.EVENT) ? 1 : 0;
+			events += (frame.kind == Kind.EVENT || frame.kind == Kind.REPLAYED) ? 1 : 0;
 			pings += (frame.kind == Kind.PING) ? 1 : 0;
-			activity |= (frame.kind == Kind.EVENT
+			activity |= (frame.kind == Kind.EVENT || frame.kind == Kind.REPLAYED
 					|| (frame.kind == Kind.PING && this.registry.settings.pingResetsWaitForFail));
 		}
 		this.registry.writeStarted(this);
@@ -752,6 +781,9 @@ final class DefaultEventSource implements EventSource {
 
 		/** An application event: counted against the queue bounds. */
 		EVENT,
+
+		/** A replayed event: bounded by the history, so neither counted against the queue bounds nor dropped. */
+		REPLAYED,
 
 		/** A ping: only queued when the queue is empty. */
 		PING,

@@ -1,10 +1,12 @@
 package io.github.sisksse;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -86,6 +88,11 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	private final @Nullable EventHistory history;
 
 	private final Lock[] streamLocks = new Lock[256];
+
+	/** Streams whose last source ended, and when: a broadcast records for them until the replay window passes. */
+	private final ConcurrentHashMap<String, Long> departed = new ConcurrentHashMap<>();
+
+	private static final byte[] NO_EVENT = new byte[0];
 
 	/** Open sources, anonymous ones included, counted against {@code maxConnections}. */
 	private final AtomicInteger connections = new AtomicInteger();
@@ -176,9 +183,15 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		stream.lock();
 		try {
 			register(identifier, source, replaced, rejected);
-			if (!rejected[0] && lastEventId != null && this.history != null) {
-				Optional<List<StoredEvent>> missed = this.history.after(identifier, lastEventId);
-				source.replay(missed.orElse(List.of()), missed.isPresent() ? null : this.resetEvent(lastEventId));
+			if (!rejected[0] && this.history != null) {
+				Optional<List<StoredEvent>> missed = (lastEventId != null)
+						? this.history.after(identifier, lastEventId) : Optional.of(List.of());
+				// A position in the stream, sent after the replay: a client that receives no event before its
+				// next reconnect can still say where it was.
+				StoredEvent position = record(identifier, null, NO_EVENT);
+				source.replay(missed.orElse(List.of()),
+						missed.isPresent() ? null : this.resetEvent(Objects.requireNonNull(lastEventId)),
+						("id: " + position.id() + "\n\n").getBytes(StandardCharsets.UTF_8));
 				replayed = missed.map(List::size).orElse(-1);
 			}
 		}
@@ -205,6 +218,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 
 	private void register(String identifier, DefaultEventSource source, List<DefaultEventSource> replaced,
 			boolean[] rejected) {
+		this.departed.remove(identifier);
 		this.identified.compute(identifier, (key, existing) -> {
 			if (existing == null) {
 				this.identifiedCount.incrementAndGet();
@@ -265,17 +279,21 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		if (identifier == null || this.history == null) {
 			return source.offer((ownId != null) ? null : DefaultEventSource.LOCAL_ID, event, true);
 		}
+		DefaultEventSource.Offer offer;
 		Lock stream = stream(identifier);
 		stream.lock();
 		try {
-			if (!source.isOpen()) {
+			// Registration is what the lock guards: a source just replaced may still be open for a moment, and an
+			// event recorded for it now would reach neither it (ending) nor its successor (already replayed).
+			if (!this.identified.getOrDefault(identifier, List.of()).contains(source)) {
 				return false;
 			}
-			return source.offer(record(identifier, ownId, event).idLine(), event, true);
+			offer = source.enqueue(record(identifier, ownId, event).idLine(), event, true);
 		}
 		finally {
 			stream.unlock();
 		}
+		return source.settle(offer);
 	}
 
 	@Override
@@ -297,19 +315,27 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 			}
 			return queued;
 		}
+		List<DefaultEventSource> sources;
+		DefaultEventSource.Offer[] offers;
 		Lock stream = stream(identifier);
 		stream.lock();
 		try {
 			byte[] idLine = record(identifier, ownId, event).idLine();
-			int queued = 0;
-			for (DefaultEventSource source : this.identified.getOrDefault(identifier, List.of())) {
-				queued += source.offer(idLine, event, false) ? 1 : 0;
+			sources = this.identified.getOrDefault(identifier, List.of());
+			offers = new DefaultEventSource.Offer[sources.size()];
+			for (int i = 0; i < offers.length; i++) {
+				offers[i] = sources.get(i).enqueue(idLine, event, false);
 			}
-			return queued;
 		}
 		finally {
 			stream.unlock();
 		}
+		// Ending an overflowing source runs listeners and callbacks: never under the stream's lock.
+		int queued = 0;
+		for (int i = 0; i < offers.length; i++) {
+			queued += sources.get(i).settle(offers[i]) ? 1 : 0;
+		}
+		return queued;
 	}
 
 	private StoredEvent record(String identifier, @Nullable String ownId, byte[] event) {
@@ -435,17 +461,30 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	 * is between two connections and will get the event when it reconnects.
 	 */
 	private int broadcastToStreams(byte[] event, @Nullable String ownId, Predicate<String> identifierMatcher) {
-		Set<String> streams = new HashSet<>(this.identified.keySet());
-		if (this.history != null) {
-			streams.addAll(this.history.streams());
-		}
 		int queued = 0;
-		for (String identifier : streams) {
+		for (String identifier : this.identified.keySet()) {
 			if (identifierMatcher.test(identifier)) {
 				queued += sendToStream(identifier, ownId, event);
 			}
 		}
+		if (this.history != null) {
+			forgetDeparted();
+			for (String identifier : this.departed.keySet()) {
+				if (!this.identified.containsKey(identifier) && identifierMatcher.test(identifier)) {
+					sendToStream(identifier, ownId, event);
+				}
+			}
+		}
 		return queued;
+	}
+
+	/**
+	 * Forget the departed streams whose client did not come back within the replay window: their history is
+	 * expiring, so broadcasts stop feeding it.
+	 */
+	private void forgetDeparted() {
+		long oldest = System.nanoTime() - this.settings.replayWindow.toNanos();
+		this.departed.values().removeIf((departedAt) -> departedAt - oldest < 0);
 	}
 
 	/**
@@ -466,6 +505,13 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 			this.identifiedCount.decrementAndGet();
 			release(source.remoteAddress());
 			if (sources.size() == 1) {
+				if (this.history != null) {
+					// Between two connections: broadcasts keep reaching its history for the replay window.
+					this.departed.put(identifier, System.nanoTime());
+					if (this.departed.size() > 4096) {
+						forgetDeparted();
+					}
+				}
 				return null;
 			}
 			List<DefaultEventSource> rest = new ArrayList<>(sources);

@@ -2,7 +2,6 @@ package io.github.sisksse;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The recent events of each identified stream, so that a client reconnecting with {@code Last-Event-ID} receives
@@ -40,12 +39,5 @@ public interface EventHistory {
 	 * history: unknown, or too old and forgotten; the client then has to reload its state
 	 */
 	Optional<List<StoredEvent>> after(String stream, String lastEventId);
-
-	/**
-	 * Return the streams that have a history, so that a broadcast also reaches streams whose client is between
-	 * two connections.
-	 * @return a snapshot of the identifiers
-	 */
-	Set<String> streams();
 
 }

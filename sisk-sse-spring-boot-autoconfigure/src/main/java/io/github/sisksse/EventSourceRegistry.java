@@ -169,6 +169,8 @@ public interface EventSourceRegistry {
 
 		String resetEventName = "sisk-reset";
 
+		Duration replayWindow = Duration.ofMinutes(5);
+
 		@Nullable Integer maxConnectionsPerClient;
 
 		Builder() {
@@ -203,6 +205,7 @@ public interface EventSourceRegistry {
 			copy.maxConnections = this.maxConnections;
 			copy.history = this.history;
 			copy.resetEventName = this.resetEventName;
+			copy.replayWindow = this.replayWindow;
 			copy.maxConnectionsPerClient = this.maxConnectionsPerClient;
 			return copy;
 		}
@@ -401,13 +404,16 @@ public interface EventSourceRegistry {
 		 * opened with a {@code Last-Event-ID} request header (or {@code lastEventId} query parameter) first
 		 * receives what its client missed, in order, before any live event.
 		 * @param history the history, for example an {@link InMemoryEventHistory}
+		 * @param window how long after its last source ended a stream still gets broadcasts recorded, for its
+		 * client to reconnect: the history's own retention
 		 * @param resetEventName the event sent instead when the client's last id is no longer (or never was) in
 		 * the history, so that the page reloads its state; {@code "sisk-reset"} by default
 		 * @return this builder
 		 */
-		public Builder replay(EventHistory history, String resetEventName) {
+		public Builder replay(EventHistory history, Duration window, String resetEventName) {
 			EventEncoder.checkNoLineBreak("Reset event name", resetEventName);
 			this.history = history;
+			this.replayWindow = positive(window, "window");
 			this.resetEventName = resetEventName;
 			return this;
 		}

@@ -9,7 +9,6 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -18,12 +17,14 @@ import org.springframework.util.Assert;
 /**
  * An {@link EventHistory} in this application's memory, bounded per stream by a number of events and an age.
  * Ids come from one counter that starts at the current time in microseconds, so they increase per stream and do
- * not repeat across restarts. Streams whose events have all expired are forgotten. Thread-safe: each stream is
- * guarded by its own lock.
+ * not repeat across restarts (unless more than a million ids a second were drawn on average). A stream whose
+ * events have all expired still recognises its newest id for three more retention periods, so that a quiet
+ * client that reconnects is told it missed nothing rather than to reload; then it is forgotten. Expired events
+ * are swept at most every quarter of the retention, by whichever thread adds an event. Thread-safe: each stream
+ * is guarded by its own monitor.
  */
 public final class InMemoryEventHistory implements EventHistory {
 
-	private static final int SWEEP_EVERY = 1024;
 
 	private final int maxEvents;
 
@@ -35,7 +36,7 @@ public final class InMemoryEventHistory implements EventHistory {
 
 	private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
 
-	private final AtomicLong adds = new AtomicLong();
+	private final AtomicLong lastSweep;
 
 	/**
 	 * Create a history.
@@ -59,6 +60,7 @@ public final class InMemoryEventHistory implements EventHistory {
 		this.maxAge = maxAge;
 		this.clock = clock;
 		this.ids = new AtomicLong(clock.millis() * 1000);
+		this.lastSweep = new AtomicLong(clock.millis());
 	}
 
 	@Override
@@ -68,11 +70,17 @@ public final class InMemoryEventHistory implements EventHistory {
 
 	@Override
 	public void add(String stream, StoredEvent event) {
-		Stream events = this.streams.computeIfAbsent(stream, (key) -> new Stream());
-		synchronized (events) {
-			events.add(event, this.maxEvents);
-		}
-		if (this.adds.incrementAndGet() % SWEEP_EVERY == 0) {
+		// Inside compute, so that a concurrent sweep cannot drop the stream between its lookup and this add.
+		this.streams.compute(stream, (key, events) -> {
+			Stream target = (events != null) ? events : new Stream();
+			synchronized (target) {
+				target.add(event, this.maxEvents);
+			}
+			return target;
+		});
+		long now = this.clock.millis();
+		long last = this.lastSweep.get();
+		if (now - last > this.maxAge.toMillis() / 4 && this.lastSweep.compareAndSet(last, now)) {
 			sweep();
 		}
 	}
@@ -89,21 +97,17 @@ public final class InMemoryEventHistory implements EventHistory {
 		}
 	}
 
-	@Override
-	public Set<String> streams() {
-		return Set.copyOf(this.streams.keySet());
-	}
-
 	/**
-	 * Forget expired events, and streams left with none.
+	 * Forget expired events, and streams that have had none for three more retention periods.
 	 */
 	public void sweep() {
 		Instant oldest = oldest();
+		Instant forgotten = oldest.minus(this.maxAge.multipliedBy(3));
 		for (String stream : this.streams.keySet()) {
 			this.streams.computeIfPresent(stream, (key, events) -> {
 				synchronized (events) {
 					events.expire(oldest);
-					return events.isEmpty() ? null : events;
+					return (events.isEmpty() && events.newestAt.isBefore(forgotten)) ? null : events;
 				}
 			});
 		}
@@ -120,8 +124,14 @@ public final class InMemoryEventHistory implements EventHistory {
 
 		private final ArrayDeque<StoredEvent> events = new ArrayDeque<>();
 
+		private String newestId = "";
+
+		private Instant newestAt = Instant.MIN;
+
 		void add(StoredEvent event, int maxEvents) {
 			this.events.addLast(event);
+			this.newestId = event.id();
+			this.newestAt = event.storedAt();
 			while (this.events.size() > maxEvents) {
 				this.events.removeFirst();
 			}
@@ -147,7 +157,8 @@ public final class InMemoryEventHistory implements EventHistory {
 				}
 				missed.add(event);
 			}
-			return Optional.empty();
+			// The newest event expired, but nothing came after it: nothing was missed.
+			return (missed.isEmpty() && lastEventId.equals(this.newestId)) ? Optional.of(List.of()) : Optional.empty();
 		}
 
 	}

@@ -156,6 +156,34 @@ class ReplayTests {
 			}
 		}
 
+		@Test
+		void clientThatReceivedNoEventYetCanStillResume() {
+			String position;
+			try (SseClient quiet = connect("/open?id=quiet")) {
+				await().atMost(WAIT).until(() -> !quiet.lastEventId().isEmpty());
+				position = quiet.lastEventId();
+				assertThat(quiet.events()).isEmpty();
+			}
+			this.registry.send("quiet", "while away");
+			try (SseClient back = SseClient.connect(this.port, "/open?id=quiet", Map.of("Last-Event-ID", position))) {
+				await().atMost(WAIT).until(() -> !back.data().isEmpty());
+				assertThat(back.data()).containsExactly("while away");
+				source("quiet").close();
+			}
+		}
+
+		@Test
+		void sendingThroughAReplacedSourceFailsInsteadOfLosingTheEvent() {
+			try (SseClient first = connect("/open?id=stale")) {
+				EventSource stale = source("stale");
+				try (SseClient second = connect("/open?id=stale")) {
+					await().atMost(WAIT).until(() -> this.registry.get("stale").orElse(stale) != stale);
+					assertThat(stale.send("to the old one")).isFalse();
+					this.registry.get("stale").orElseThrow().close();
+				}
+			}
+		}
+
 		private static boolean allDone(List<CompletableFuture<?>> futures) {
 			return futures.stream().allMatch(CompletableFuture::isDone);
 		}
@@ -172,6 +200,34 @@ class ReplayTests {
 	}
 
 	@Nested
+	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
+			properties = { "sisk.sse.queue.max-events=3", "sisk.sse.replay.max-events=100" })
+	class ReplayLargerThanTheQueue extends HttpTestSupport {
+
+		@Test
+		void missedEventsBeyondTheQueueLimitAreReplayedWithoutClosingTheStream() {
+			String lastId;
+			try (SseClient client = connect("/open?id=behind")) {
+				source("behind");
+				this.registry.send("behind", "seen");
+				await().atMost(WAIT).until(() -> client.data().contains("seen"));
+				lastId = client.lastEventId();
+			}
+			for (int i = 0; i < 10; i++) {
+				this.registry.send("behind", "missed " + i);
+			}
+			try (SseClient back = SseClient.connect(this.port, "/open?id=behind", Map.of("Last-Event-ID", lastId))) {
+				await().atMost(WAIT).until(() -> back.data().size() == 10);
+				assertThat(back.data()).startsWith("missed 0").endsWith("missed 9");
+				EventSource resumed = source("behind");
+				assertThat(resumed.isOpen()).isTrue();
+				resumed.close();
+			}
+		}
+
+	}
+
+	@Nested
 	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT)
 	@Import(Bounds.HistoryConfiguration.class)
 	class Bounds extends HttpTestSupport {
@@ -181,7 +237,8 @@ class ReplayTests {
 		@Test
 		void historyKeepsTheNewestEventsUpToItsCount() {
 			List<String> ids = sendAndReceive("counted", 5);
-			// Only the 3 newest are kept: the first id is forgotten, the third still there.
+			// Only the 4 newest entries are kept (each connection also records its position): the first id is
+			// forgotten, the third still there.
 			assertThat(replayAfter("counted", ids.get(0)).events().get(0).type()).isEqualTo("sisk-reset");
 			SseClient resumed = replayAfter("counted", ids.get(2));
 			assertThat(resumed.data()).containsExactly("e3", "e4");
@@ -219,7 +276,7 @@ class ReplayTests {
 
 			@Bean
 			EventHistory eventHistory() {
-				return new InMemoryEventHistory(3, Duration.ofMinutes(5), clock);
+				return new InMemoryEventHistory(4, Duration.ofMinutes(5), clock);
 			}
 
 		}

@@ -77,7 +77,8 @@ public final class SiskSseAutoConfiguration {
 			.maxConnections(properties.getMaxConnections(), properties.getMaxConnectionsPerClient())
 			.messageConverters(() -> messageConverters(handlerAdapter));
 		listeners.orderedStream().forEach(builder::listener);
-		history.ifAvailable((events) -> builder.replay(events, properties.getReplay().getResetEvent()));
+		history.ifAvailable((events) -> builder.replay(events, properties.getReplay().getMaxAge(),
+				properties.getReplay().getResetEvent()));
 		TaskScheduler scheduler = taskScheduler.getIfUnique();
 		if (scheduler != null) {
 			builder.scheduler(scheduler);

@@ -42,6 +42,8 @@ public final class SseClient implements AutoCloseable {
 
 	private volatile @Nullable Long retry;
 
+	private volatile String lastEventId = "";
+
 	private SseClient(HttpResponse<InputStream> response) {
 		this.response = response;
 		Thread reader = new Thread(this::read, "sse-client-" + response.uri().getPath());
@@ -99,6 +101,13 @@ public final class SseClient implements AutoCloseable {
 		return new ArrayList<>(this.comments);
 	}
 
+	/**
+	 * Return the id a browser would send as {@code Last-Event-ID} when reconnecting now.
+	 */
+	public String lastEventId() {
+		return this.lastEventId;
+	}
+
 	public @Nullable Long retry() {
 		return this.retry;
 	}
@@ -140,6 +149,8 @@ public final class SseClient implements AutoCloseable {
 				String text = line.toString();
 				line.setLength(0);
 				if (text.isEmpty()) {
+					// As in browsers, the last event id is updated at every blank line, even without data.
+					this.lastEventId = lastId;
 					if (!data.isEmpty()) {
 						data.setLength(data.length() - 1);
 						this.events.add(new Event(lastId, type.isEmpty() ? "message" : type, data.toString()));
