@@ -191,7 +191,8 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 				source.replay(missed.orElse(List.of()),
 						missed.isPresent() ? null : this.resetEvent(Objects.requireNonNull(lastEventId)),
 						("id: " + position.id() + "\n\n").getBytes(StandardCharsets.UTF_8));
-				replayed = missed.map(List::size).orElse(-1);
+				replayed = missed.map((events) -> (int) events.stream().filter((e) -> e.frame().length > 0).count())
+					.orElse(-1);
 			}
 		}
 		finally {
