@@ -74,14 +74,29 @@ class OperationsTests extends HttpTestSupport {
 		try (SseClient client = connect("/burst?id=overflowing&count=3")) {
 			await().atMost(WAIT).until(client::isEnded);
 		}
+		double hits = count("sisk.sse.replay.hits");
+		double misses = count("sisk.sse.replay.misses");
+		String position;
+		try (SseClient client = connect("/open?id=replayed")) {
+			await().atMost(WAIT).until(() -> !client.lastEventId().isEmpty());
+			position = client.lastEventId();
+		}
+		try (SseClient resumed = connect("/open?id=replayed&lastEventId=" + position);
+				SseClient lost = connect("/open?id=lost&lastEventId=unknown")) {
+			await().atMost(WAIT).until(() -> !lost.events().isEmpty());
+			source("replayed").close();
+			source("lost").close();
+		}
 		await().atMost(WAIT).untilAsserted(() -> {
-			assertThat(count("sisk.sse.connections.opened")).isEqualTo(opened + 2);
+			assertThat(count("sisk.sse.connections.opened")).isEqualTo(opened + 5);
 			assertThat(count("sisk.sse.events.written")).isGreaterThanOrEqualTo(events + 1);
 			assertThat(count("sisk.sse.bytes.written")).isGreaterThan(bytes + "data: one\n\n".length());
 			assertThat(count("sisk.sse.pings")).isGreaterThan(pings);
 			assertThat(count("sisk.sse.queue.overflows")).isEqualTo(overflows + 1);
+			assertThat(count("sisk.sse.replay.hits")).isEqualTo(hits + 1);
+			assertThat(count("sisk.sse.replay.misses")).isEqualTo(misses + 1);
 			assertThat(this.meters.get("sisk.sse.connections.closed").tag("reason", "closed_by_server").counter().count())
-				.isEqualTo(closedByServer + 1);
+				.isEqualTo(closedByServer + 3);
 			assertThat(this.meters.get("sisk.sse.connections.closed").tag("reason", "queue_overflow").counter().count())
 				.isGreaterThanOrEqualTo(1);
 		});
