@@ -178,6 +178,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		int replayed = 0;
 		// Registering and replaying under the stream's lock: every event of the stream is recorded and delivered
 		// under it too, so each one is either in the replay or delivered live to this source, never both.
+		RuntimeException historyFailure = null;
 		Lock stream = stream(identifier);
 		stream.lock();
 		try {
@@ -195,6 +196,10 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 					.orElse(-1);
 			}
 		}
+		catch (RuntimeException ex) {
+			// A history that fails (a remote store, say) must not leave a registered source nobody returns.
+			historyFailure = ex;
+		}
 		finally {
 			stream.unlock();
 		}
@@ -207,6 +212,10 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 			// It left the map here, so its removal when it ends will not find it: release its place now.
 			release(old.remoteAddress());
 			old.end(CloseReason.REPLACED, true, true, null);
+		}
+		if (historyFailure != null) {
+			source.end(CloseReason.ERROR, false, false, historyFailure);
+			throw historyFailure;
 		}
 		EventSource opened = started(source);
 		if (lastEventId != null && this.history != null) {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -64,6 +65,37 @@ class RegistryTests {
 		await().atMost(Duration.ofSeconds(5)).until(() -> heardBy(first).size() == 2 && heardBy(second).size() == 2);
 		assertThat(heardBy(first)).containsExactly("open", "close REPLACED");
 		assertThat(heardBy(second)).containsExactly("open", "close CLOSED_BY_SERVER");
+	}
+
+	@Test
+	void aFailingHistoryLeavesNoSourceBehind() throws Exception {
+		DefaultEventSourceRegistry failing = (DefaultEventSourceRegistry) EventSourceRegistry.builder()
+			.replay(new EventHistory() {
+
+				@Override
+				public long nextId(String stream) {
+					throw new IllegalStateException("store down");
+				}
+
+				@Override
+				public void add(String stream, StoredEvent event) {
+				}
+
+				@Override
+				public java.util.Optional<List<StoredEvent>> after(String stream, String lastEventId) {
+					return java.util.Optional.empty();
+				}
+
+			}, Duration.ofMinutes(1), "sisk-reset")
+			.build();
+		try {
+			assertThatIllegalStateException().isThrownBy(() -> failing.open("someone")).withMessage("store down");
+			assertThat(failing.get("someone")).isEmpty();
+			assertThat(failing.connectionCount()).isZero();
+		}
+		finally {
+			failing.destroy();
+		}
 	}
 
 	@Test
