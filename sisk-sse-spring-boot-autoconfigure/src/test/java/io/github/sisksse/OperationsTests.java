@@ -20,7 +20,7 @@ import static org.awaitility.Awaitility.await;
  * What operations see: application events and Micrometer meters, over real HTTP.
  */
 @SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = "sisk.sse.queue.max-events=2")
+		properties = { "sisk.sse.queue.max-events=2", "sisk.sse.replay.enabled=true" })
 class OperationsTests extends HttpTestSupport {
 
 	@Autowired

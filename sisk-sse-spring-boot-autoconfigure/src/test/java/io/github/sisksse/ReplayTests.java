@@ -44,7 +44,8 @@ class ReplayTests {
 
 	@Nested
 	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
-			properties = { "sisk.sse.replay.max-events=10000", "sisk.sse.ping.interval=100ms" })
+			properties = { "sisk.sse.replay.enabled=true", "sisk.sse.replay.max-events=10000",
+					"sisk.sse.ping.interval=100ms" })
 	class Resume extends HttpTestSupport {
 
 		private static final Pattern SHAPE = Pattern.compile("(\\d+)-(\\d+)");
@@ -201,7 +202,8 @@ class ReplayTests {
 
 	@Nested
 	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
-			properties = { "sisk.sse.queue.max-events=3", "sisk.sse.replay.max-events=100" })
+			properties = { "sisk.sse.replay.enabled=true", "sisk.sse.queue.max-events=3",
+					"sisk.sse.replay.max-events=100" })
 	class ReplayLargerThanTheQueue extends HttpTestSupport {
 
 		@Test

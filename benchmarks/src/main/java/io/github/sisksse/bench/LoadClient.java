@@ -459,10 +459,11 @@ final class LoadClient implements AutoCloseable {
 					this.prevNewline = true;
 				}
 				else {
+					// A block is an event when one of its lines is a data line (an id: line may come first).
+					if (this.prevNewline || this.eventPos == 0) {
+						this.eventIsData |= (b == 'd');
+					}
 					this.prevNewline = false;
-				}
-				if (this.eventPos == 0) {
-					this.eventIsData = (b == 'd');
 				}
 				this.eventPos++;
 			}

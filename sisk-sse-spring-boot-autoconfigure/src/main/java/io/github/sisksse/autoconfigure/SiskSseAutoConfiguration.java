@@ -109,7 +109,7 @@ public final class SiskSseAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	@ConditionalOnBooleanProperty(name = "sisk.sse.replay.enabled", matchIfMissing = true)
+	@ConditionalOnBooleanProperty("sisk.sse.replay.enabled")
 	EventHistory eventHistory(SiskSseProperties properties) {
 		return new InMemoryEventHistory(properties.getReplay().getMaxEvents(), properties.getReplay().getMaxAge());
 	}

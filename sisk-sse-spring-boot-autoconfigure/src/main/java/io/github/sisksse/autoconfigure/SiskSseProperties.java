@@ -366,8 +366,9 @@ public class SiskSseProperties implements Validator {
 
 		/**
 		 * Whether to keep the recent events of identified streams and replay what a reconnecting client missed.
+		 * Off by default: the history holds memory per stream and adds work to every send.
 		 */
-		private boolean enabled = true;
+		private boolean enabled;
 
 		/**
 		 * Maximum number of events kept per stream.

@@ -4,8 +4,10 @@ import java.time.Duration;
 
 import io.github.sisksse.CloseReason;
 import io.github.sisksse.DuplicateIdentifierPolicy;
+import io.github.sisksse.EventHistory;
 import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceRegistry;
+import io.github.sisksse.InMemoryEventHistory;
 import io.github.sisksse.OverflowPolicy;
 import io.github.sisksse.PingPolicy;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -130,6 +132,13 @@ class SiskSseAutoConfigurationTests {
 	void metricsAndApplicationEventsAreListenersOfTheRegistry() {
 		this.contextRunner.run((context) -> assertThat(context).hasSingleBean(EventSourceMetrics.class)
 			.hasSingleBean(ApplicationEventsListener.class));
+	}
+
+	@Test
+	void replayIsOptIn() {
+		this.contextRunner.run((context) -> assertThat(context).doesNotHaveBean(EventHistory.class));
+		this.contextRunner.withPropertyValues("sisk.sse.replay.enabled=true", "sisk.sse.replay.max-events=7")
+			.run((context) -> assertThat(context).hasSingleBean(InMemoryEventHistory.class));
 	}
 
 	@Test
