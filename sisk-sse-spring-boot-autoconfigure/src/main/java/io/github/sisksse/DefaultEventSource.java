@@ -523,7 +523,23 @@ final class DefaultEventSource implements EventSource {
 	}
 
 	private byte[] localIdLine() {
-		return ("id: " + (++this.localIds) + "\n").getBytes(StandardCharsets.UTF_8);
+		// Written digit by digit: this runs once per event per source on the broadcast path.
+		long id = ++this.localIds;
+		int digits = 1;
+		for (long rest = id / 10; rest > 0; rest /= 10) {
+			digits++;
+		}
+		byte[] line = new byte[5 + digits];
+		line[0] = 'i';
+		line[1] = 'd';
+		line[2] = ':';
+		line[3] = ' ';
+		for (int i = 3 + digits; i >= 4; i--) {
+			line[i] = (byte) ('0' + (id % 10));
+			id /= 10;
+		}
+		line[4 + digits] = '\n';
+		return line;
 	}
 
 	private void dropOldestUntilFits(int length, EventSourceRegistry.Builder settings) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -471,6 +472,17 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	 */
 	private int broadcastToStreams(byte[] event, @Nullable String ownId, Predicate<String> identifierMatcher) {
 		int queued = 0;
+		if (this.history == null) {
+			byte[] idLine = (ownId != null) ? null : DefaultEventSource.LOCAL_ID;
+			for (Map.Entry<String, List<DefaultEventSource>> stream : this.identified.entrySet()) {
+				if (identifierMatcher.test(stream.getKey())) {
+					for (DefaultEventSource source : stream.getValue()) {
+						queued += source.offer(idLine, event, false) ? 1 : 0;
+					}
+				}
+			}
+			return queued;
+		}
 		for (String identifier : this.identified.keySet()) {
 			if (identifierMatcher.test(identifier)) {
 				queued += sendToStream(identifier, ownId, event);

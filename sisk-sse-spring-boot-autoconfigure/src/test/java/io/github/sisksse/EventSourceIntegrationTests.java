@@ -299,6 +299,20 @@ class EventSourceIntegrationTests extends HttpTestSupport {
 	}
 
 	@Test
+	void everyEventGetsAnIdThatIncreasesPerStream() {
+		SseClient client = connect("/open?tag=numbered");
+		EventSource source = await().atMost(WAIT).until(() -> this.controller.anonymous.get("numbered"),
+				(s) -> s != null);
+		for (int i = 1; i <= 105; i++) {
+			source.send("n" + i);
+		}
+		this.registry.broadcast("to all");
+		await().atMost(WAIT).until(() -> client.events().size() == 106);
+		List<String> ids = client.events().stream().map(SseClient.Event::lastEventId).toList();
+		assertThat(ids).startsWith("1", "2").contains("9", "10", "99", "100").endsWith("105", "106");
+	}
+
+	@Test
 	void multiLineDataArrivesAsOneMessage() {
 		SseClient client = connect("/open?id=lines");
 		source("lines").send("one\ntwo\r\nthree\r four");
