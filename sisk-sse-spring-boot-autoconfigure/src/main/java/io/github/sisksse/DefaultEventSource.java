@@ -483,7 +483,8 @@ final class DefaultEventSource implements EventSource {
 				}
 			}
 			if (!overflow) {
-				this.queue.add(new Frame((idLine == LOCAL_ID) ? localIdLine() : idLine, bytes, Kind.EVENT));
+				this.queue.add((idLine == LOCAL_ID) ? new Frame(null, ++this.localIds, bytes, Kind.EVENT)
+						: new Frame(idLine, 0, bytes, Kind.EVENT));
 				this.queuedEvents++;
 				this.queuedBytes += bytes.length;
 				submit = activateWriter();
@@ -520,26 +521,6 @@ final class DefaultEventSource implements EventSource {
 
 		QUEUED, QUEUED_SUBMIT, DROPPED, DROPPED_SUBMIT, OVERFLOWED, CLOSED
 
-	}
-
-	private byte[] localIdLine() {
-		// Written digit by digit: this runs once per event per source on the broadcast path.
-		long id = ++this.localIds;
-		int digits = 1;
-		for (long rest = id / 10; rest > 0; rest /= 10) {
-			digits++;
-		}
-		byte[] line = new byte[5 + digits];
-		line[0] = 'i';
-		line[1] = 'd';
-		line[2] = ':';
-		line[3] = ' ';
-		for (int i = 3 + digits; i >= 4; i--) {
-			line[i] = (byte) ('0' + (id % 10));
-			id /= 10;
-		}
-		line[4 + digits] = '\n';
-		return line;
 	}
 
 	private void dropOldestUntilFits(int length, EventSourceRegistry.Builder settings) {
@@ -640,7 +621,8 @@ final class DefaultEventSource implements EventSource {
 	private void write(List<Frame> batch) {
 		int length = 0;
 		for (Frame frame : batch) {
-			length += frame.bytes.length + ((frame.idLine != null) ? frame.idLine.length : 0);
+			length += frame.bytes.length + ((frame.idLine != null) ? frame.idLine.length
+					: (frame.localId > 0) ? 5 + digits(frame.localId) : 0);
 		}
 		byte[] bytes = new byte[length];
 		int offset = 0;
@@ -652,6 +634,9 @@ final class DefaultEventSource implements EventSource {
 			if (frame.idLine != null) {
 				System.arraycopy(frame.idLine, 0, bytes, offset, frame.idLine.length);
 				offset += frame.idLine.length;
+			}
+			else if (frame.localId > 0) {
+				offset = writeIdLine(frame.localId, bytes, offset);
 			}
 			System.arraycopy(frame.bytes, 0, bytes, offset, frame.bytes.length);
 			offset += frame.bytes.length;
@@ -809,12 +794,47 @@ final class DefaultEventSource implements EventSource {
 
 	}
 
-	private record Frame(byte @Nullable [] idLine, byte[] bytes, Kind kind) {
+	/**
+	 * A queued frame: its bytes, preceded on the wire by either a ready {@code id:} line or the source's own
+	 * numbered id (written straight into the batch, so that numbering costs no allocation per event).
+	 */
+	private record Frame(byte @Nullable [] idLine, long localId, byte[] bytes, Kind kind) {
 
-		Frame(byte[] bytes, Kind kind) {
-			this(null, bytes, kind);
+		Frame(byte @Nullable [] idLine, byte[] bytes, Kind kind) {
+			this(idLine, 0, bytes, kind);
 		}
 
+		Frame(byte[] bytes, Kind kind) {
+			this(null, 0, bytes, kind);
+		}
+
+	}
+
+	private static int digits(long value) {
+		int digits = 1;
+		for (long rest = value / 10; rest > 0; rest /= 10) {
+			digits++;
+		}
+		return digits;
+	}
+
+	/**
+	 * Write {@code id: <id>\n} at the offset.
+	 * @return the offset after it
+	 */
+	private static int writeIdLine(long id, byte[] target, int offset) {
+		int digits = digits(id);
+		target[offset] = 'i';
+		target[offset + 1] = 'd';
+		target[offset + 2] = ':';
+		target[offset + 3] = ' ';
+		long rest = id;
+		for (int i = offset + 3 + digits; i >= offset + 4; i--) {
+			target[i] = (byte) ('0' + (rest % 10));
+			rest /= 10;
+		}
+		target[offset + 4 + digits] = '\n';
+		return offset + 5 + digits;
 	}
 
 	/**
