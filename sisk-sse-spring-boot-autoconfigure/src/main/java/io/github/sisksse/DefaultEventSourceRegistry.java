@@ -287,7 +287,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		String ownId = ownId(data);
 		String identifier = source.identifier();
 		if (identifier == null || this.history == null) {
-			return source.offer((ownId != null) ? null : DefaultEventSource.LOCAL_ID, event, true);
+			return source.offer(localIdUnless(ownId), event, true);
 		}
 		DefaultEventSource.Offer offer;
 		Lock stream = stream(identifier);
@@ -319,11 +319,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	 */
 	private int sendToStream(String identifier, @Nullable String ownId, byte[] event) {
 		if (this.history == null) {
-			int queued = 0;
-			for (DefaultEventSource source : this.identified.getOrDefault(identifier, List.of())) {
-				queued += source.offer((ownId != null) ? null : DefaultEventSource.LOCAL_ID, event, false) ? 1 : 0;
-			}
-			return queued;
+			return offerToAll(this.identified.getOrDefault(identifier, List.of()), ownId, event);
 		}
 		List<DefaultEventSource> sources;
 		DefaultEventSource.Offer[] offers;
@@ -355,6 +351,23 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 		StoredEvent stored = new StoredEvent(id, ownId == null, event, Instant.now());
 		history.add(identifier, stored);
 		return stored;
+	}
+
+	/**
+	 * Queue an event for each source, numbered by each source itself unless it carries the application's id.
+	 * @return how many sources it was queued for
+	 */
+	private static int offerToAll(Iterable<DefaultEventSource> sources, @Nullable String ownId, byte[] event) {
+		byte[] idLine = localIdUnless(ownId);
+		int queued = 0;
+		for (DefaultEventSource source : sources) {
+			queued += source.offer(idLine, event, false) ? 1 : 0;
+		}
+		return queued;
+	}
+
+	private static byte @Nullable [] localIdUnless(@Nullable String ownId) {
+		return (ownId != null) ? null : DefaultEventSource.LOCAL_ID;
 	}
 
 	private static @Nullable String ownId(Object data) {
@@ -454,11 +467,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	public int broadcast(Object data) {
 		byte[] event = this.encoder.encode(data);
 		String ownId = ownId(data);
-		int queued = 0;
-		for (DefaultEventSource source : this.anonymous) {
-			queued += source.offer((ownId != null) ? null : DefaultEventSource.LOCAL_ID, event, false) ? 1 : 0;
-		}
-		return queued + broadcastToStreams(event, ownId, (identifier) -> true);
+		return offerToAll(this.anonymous, ownId, event) + broadcastToStreams(event, ownId, (identifier) -> true);
 	}
 
 	@Override
@@ -473,12 +482,9 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 	private int broadcastToStreams(byte[] event, @Nullable String ownId, Predicate<String> identifierMatcher) {
 		int queued = 0;
 		if (this.history == null) {
-			byte[] idLine = (ownId != null) ? null : DefaultEventSource.LOCAL_ID;
 			for (Map.Entry<String, List<DefaultEventSource>> stream : this.identified.entrySet()) {
 				if (identifierMatcher.test(stream.getKey())) {
-					for (DefaultEventSource source : stream.getValue()) {
-						queued += source.offer(idLine, event, false) ? 1 : 0;
-					}
+					queued += offerToAll(stream.getValue(), ownId, event);
 				}
 			}
 			return queued;
@@ -488,12 +494,10 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, SmartLife
 				queued += sendToStream(identifier, ownId, event);
 			}
 		}
-		if (this.history != null) {
-			forgetDeparted();
-			for (String identifier : this.departed.keySet()) {
-				if (!this.identified.containsKey(identifier) && identifierMatcher.test(identifier)) {
-					sendToStream(identifier, ownId, event);
-				}
+		forgetDeparted();
+		for (String identifier : this.departed.keySet()) {
+			if (!this.identified.containsKey(identifier) && identifierMatcher.test(identifier)) {
+				sendToStream(identifier, ownId, event);
 			}
 		}
 		return queued;
