@@ -1,5 +1,7 @@
 package io.github.sisksse;
 
+import org.springframework.context.ApplicationEventPublisher;
+
 /**
  * Callbacks from an {@link EventSourceRegistry} about its sources, for metrics, auditing or application events.
  * Register one with {@link EventSourceRegistry.Builder#listener(EventSourceListener)}; with Spring Boot, declare
@@ -68,6 +70,16 @@ public interface EventSourceListener {
 	 * @param source the source
 	 */
 	default void onOverflow(EventSource source) {
+	}
+
+	/**
+	 * Return a listener that publishes an {@link EventSourceOpenedEvent} and an {@link EventSourceClosedEvent}
+	 * as Spring application events.
+	 * @param publisher where to publish them
+	 * @return the listener
+	 */
+	static EventSourceListener publishing(ApplicationEventPublisher publisher) {
+		return new ApplicationEventsListener(publisher);
 	}
 
 }

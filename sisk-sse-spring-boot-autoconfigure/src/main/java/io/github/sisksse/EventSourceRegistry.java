@@ -125,7 +125,7 @@ public interface EventSourceRegistry {
 
 		@Nullable Executor writerExecutor;
 
-		int writerThreads = 4;
+		int writerThreads = 2;
 
 		@Nullable Supplier<? extends Iterable<HttpMessageConverter<?>>> messageConverters;
 
@@ -160,6 +160,8 @@ public interface EventSourceRegistry {
 		OverflowPolicy overflow = OverflowPolicy.CLOSE;
 
 		Duration writeTimeout = Duration.ofSeconds(30);
+
+		Duration bindTimeout = Duration.ofSeconds(10);
 
 		List<EventSourceListener> listeners = new ArrayList<>();
 
@@ -201,6 +203,7 @@ public interface EventSourceRegistry {
 			copy.queueMaxBytes = this.queueMaxBytes;
 			copy.overflow = this.overflow;
 			copy.writeTimeout = this.writeTimeout;
+			copy.bindTimeout = this.bindTimeout;
 			copy.listeners = List.copyOf(this.listeners);
 			copy.maxConnections = this.maxConnections;
 			copy.history = this.history;
@@ -222,9 +225,10 @@ public interface EventSourceRegistry {
 		}
 
 		/**
-		 * Use this executor to write queued events. By default the registry creates a fixed pool of
-		 * {@link #writerThreads(int)} threads of its own. At most one task per source is ever submitted.
-		 * @param writerExecutor a shared executor, for example of virtual threads; not shut down by the registry
+		 * Use this executor to run the {@link #writerThreads(int) writer threads}' loops, instead of platform
+		 * threads of the registry's own. It receives that many long-running tasks, which stop with the registry.
+		 * @param writerExecutor an executor that runs each task on a thread of its own, for example of virtual
+		 * threads; not shut down by the registry
 		 * @return this builder
 		 */
 		public Builder writerExecutor(Executor writerExecutor) {
@@ -379,6 +383,18 @@ public interface EventSourceRegistry {
 		 */
 		public Builder writeTimeout(Duration writeTimeout) {
 			this.writeTimeout = positive(writeTimeout, "writeTimeout");
+			return this;
+		}
+
+		/**
+		 * Set how long a request handler may take to return a source it opened. A source that is not returned by
+		 * then (it was opened off the request thread, or the handler failed) can never reach its client, and is
+		 * ended with {@link CloseReason#ERROR} so that it holds no place.
+		 * @param bindTimeout a positive duration
+		 * @return this builder
+		 */
+		public Builder bindTimeout(Duration bindTimeout) {
+			this.bindTimeout = positive(bindTimeout, "bindTimeout");
 			return this;
 		}
 

@@ -7,11 +7,15 @@ import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceListener;
 import io.github.sisksse.EventSourceRegistry;
 import io.github.sisksse.InMemoryEventHistory;
+import io.github.sisksse.micrometer.EventSourceMetrics;
+import io.github.sisksse.mvc.EventSourceRejectedExceptionResolver;
+import io.github.sisksse.mvc.EventSourceReturnValueHandlerRegistrar;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -38,9 +42,10 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * {@link EventSourceRegistry} of a servlet web application, and for controller methods that return an
  * {@link EventSource}.
  * <p>
- * Pings and timeouts run on the application's {@link TaskScheduler} when it has exactly one (for example with
- * {@code @EnableScheduling}); otherwise the registry creates a one-thread scheduler of its own, which is not
- * exposed as a bean so that Spring Boot's own scheduler auto-configuration is unaffected. Events are serialised
+ * Pings and timeouts run on a one-thread scheduler that the registry owns and shuts down after its last source,
+ * not exposed as a bean so that Spring Boot's own scheduler auto-configuration is unaffected (Boot's shared
+ * scheduler has one thread for every {@code @Scheduled} job, and it stops before the registry does). To use another
+ * {@link TaskScheduler}, declare it as a bean named {@value #SCHEDULER_BEAN_NAME}. Events are serialised
  * with Spring MVC's message converters.
  */
 @AutoConfiguration(after = TaskSchedulingAutoConfiguration.class)
@@ -54,9 +59,15 @@ public final class SiskSseAutoConfiguration {
 
 	private static final String TOMCAT = "org.apache.catalina.startup.Tomcat";
 
+	/**
+	 * The name of a {@link TaskScheduler} bean for the registry's timers, if the application wants to provide one.
+	 */
+	public static final String SCHEDULER_BEAN_NAME = "siskSseTaskScheduler";
+
 	@Bean
 	@ConditionalOnMissingBean
-	EventSourceRegistry eventSourceRegistry(SiskSseProperties properties, ObjectProvider<TaskScheduler> taskScheduler,
+	EventSourceRegistry eventSourceRegistry(SiskSseProperties properties,
+			@Qualifier(SCHEDULER_BEAN_NAME) ObjectProvider<TaskScheduler> taskScheduler,
 			ObjectProvider<RequestMappingHandlerAdapter> handlerAdapter, ObjectProvider<EventSourceListener> listeners,
 			ObjectProvider<EventHistory> history, Environment environment) {
 		SiskSseProperties.Ping ping = properties.getPing();
@@ -74,12 +85,13 @@ public final class SiskSseAutoConfiguration {
 			.queue(queue.getMaxEvents(), queue.getMaxBytes().toBytes(), queue.getOverflow())
 			.writerThreads(properties.getWriterThreads())
 			.writeTimeout(properties.getWriteTimeout())
+			.bindTimeout(properties.getBindTimeout())
 			.maxConnections(properties.getMaxConnections(), properties.getMaxConnectionsPerClient())
 			.messageConverters(() -> messageConverters(handlerAdapter));
 		listeners.orderedStream().forEach(builder::listener);
 		history.ifAvailable((events) -> builder.replay(events, properties.getReplay().getMaxAge(),
 				properties.getReplay().getResetEvent()));
-		TaskScheduler scheduler = taskScheduler.getIfUnique();
+		TaskScheduler scheduler = taskScheduler.getIfAvailable();
 		if (scheduler != null) {
 			builder.scheduler(scheduler);
 		}
@@ -141,9 +153,9 @@ public final class SiskSseAutoConfiguration {
 
 	@Bean
 	@ConditionalOnBooleanProperty(name = "sisk.sse.application-events", matchIfMissing = true)
-	@ConditionalOnMissingBean
-	ApplicationEventsListener eventSourceApplicationEvents(ApplicationEventPublisher publisher) {
-		return new ApplicationEventsListener(publisher);
+	@ConditionalOnMissingBean(name = "eventSourceApplicationEvents")
+	EventSourceListener eventSourceApplicationEvents(ApplicationEventPublisher publisher) {
+		return EventSourceListener.publishing(publisher);
 	}
 
 	@Bean

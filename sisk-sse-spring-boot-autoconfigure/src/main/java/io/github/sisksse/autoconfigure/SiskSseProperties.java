@@ -54,16 +54,23 @@ public class SiskSseProperties implements Validator {
 	private DuplicateIdentifierPolicy duplicateIdentifier = DuplicateIdentifierPolicy.REPLACE;
 
 	/**
-	 * Number of threads, shared by all connections, that write queued events to clients. Not used when virtual
-	 * threads are enabled: each write then runs on a virtual thread.
+	 * Number of threads, shared by all connections, that write queued events to clients. Writes never block (a
+	 * client that does not read keeps its bytes in its own queue), so a few are enough; with virtual threads
+	 * enabled they are virtual threads.
 	 */
-	private int writerThreads = 4;
+	private int writerThreads = 2;
 
 	/**
-	 * Time one write to a client may block (the client stopped reading) before its connection is closed. Other
-	 * clients are not held up meanwhile: after half a second the writer pool lends a thread for a blocked write.
+	 * Time a client may take no byte at all (it stopped reading) before its connection is closed. No thread waits
+	 * on it meanwhile, and other clients are not held up.
 	 */
 	private Duration writeTimeout = Duration.ofSeconds(30);
+
+	/**
+	 * Time a request handler may take to return a source it opened. A source not returned by then (opened off
+	 * the request thread, or by a handler that failed) can never reach its client, and is closed.
+	 */
+	private Duration bindTimeout = Duration.ofSeconds(10);
 
 	/**
 	 * Maximum number of open event streams; further requests are answered with 503 and Retry-After before any
@@ -150,6 +157,14 @@ public class SiskSseProperties implements Validator {
 		this.writeTimeout = writeTimeout;
 	}
 
+	public Duration getBindTimeout() {
+		return this.bindTimeout;
+	}
+
+	public void setBindTimeout(Duration bindTimeout) {
+		this.bindTimeout = bindTimeout;
+	}
+
 	public @Nullable Integer getMaxConnections() {
 		return this.maxConnections;
 	}
@@ -195,6 +210,7 @@ public class SiskSseProperties implements Validator {
 		checkPositive(errors, "maxLifetime", "max-lifetime", properties.maxLifetime);
 		checkPositive(errors, "retry", "retry", properties.retry);
 		checkPositive(errors, "writeTimeout", "write-timeout", properties.writeTimeout);
+		checkPositive(errors, "bindTimeout", "bind-timeout", properties.bindTimeout);
 		if (properties.writerThreads < 1) {
 			reject(errors, "writerThreads", "writer-threads", "must be at least 1");
 		}

@@ -31,7 +31,7 @@ class ConfigurationMetadataTests {
 				"management.health.eventsources.enabled");
 		descriptions.keySet().removeIf((name) -> !name.startsWith("sisk.sse."));
 		assertThat(descriptions).containsOnlyKeys("sisk.sse.enabled", "sisk.sse.application-events", "sisk.sse.wait-for-fail", "sisk.sse.max-lifetime",
-				"sisk.sse.retry", "sisk.sse.duplicate-identifier", "sisk.sse.writer-threads", "sisk.sse.write-timeout", "sisk.sse.max-connections",
+				"sisk.sse.retry", "sisk.sse.duplicate-identifier", "sisk.sse.writer-threads", "sisk.sse.write-timeout", "sisk.sse.bind-timeout", "sisk.sse.max-connections",
 				"sisk.sse.max-connections-per-client", "sisk.sse.ping.enabled",
 				"sisk.sse.ping.interval", "sisk.sse.ping.format", "sisk.sse.ping.message", "sisk.sse.ping.event-name",
 				"sisk.sse.ping.resets-wait-for-fail", "sisk.sse.close-event.name", "sisk.sse.close-event.data",

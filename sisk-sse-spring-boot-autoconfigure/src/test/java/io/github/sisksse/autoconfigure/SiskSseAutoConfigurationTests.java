@@ -1,6 +1,9 @@
 package io.github.sisksse.autoconfigure;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.sisksse.CloseReason;
 import io.github.sisksse.DuplicateIdentifierPolicy;
@@ -10,9 +13,10 @@ import io.github.sisksse.EventSourceRegistry;
 import io.github.sisksse.InMemoryEventHistory;
 import io.github.sisksse.OverflowPolicy;
 import io.github.sisksse.PingPolicy;
-import io.micrometer.core.instrument.binder.MeterBinder;
 import io.github.sisksse.actuate.EventSourcesEndpoint;
 import io.github.sisksse.actuate.EventSourcesHealthIndicator;
+import io.github.sisksse.micrometer.EventSourceMetrics;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -23,6 +27,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.scheduling.TaskScheduler;
 import org.springframework.scheduling.annotation.EnableScheduling;
@@ -62,7 +67,8 @@ class SiskSseAutoConfigurationTests {
 			assertThat(properties.getQueue().getMaxBytes()).isEqualTo(DataSize.ofMegabytes(1));
 			assertThat(properties.getQueue().getOverflow()).isEqualTo(OverflowPolicy.CLOSE);
 			assertThat(properties.getWriteTimeout()).isEqualTo(Duration.ofSeconds(30));
-			assertThat(properties.getWriterThreads()).isEqualTo(4);
+			assertThat(properties.getWriterThreads()).isEqualTo(2);
+			assertThat(properties.getBindTimeout()).isEqualTo(Duration.ofSeconds(10));
 			assertThat(context).doesNotHaveBean(TaskScheduler.class);
 		});
 	}
@@ -118,20 +124,31 @@ class SiskSseAutoConfigurationTests {
 	}
 
 	@Test
-	void usesTheApplicationsTaskSchedulerWhenItHasOne() {
+	void keepsItsTimersOffTheApplicationsSharedScheduler() {
 		this.contextRunner.withUserConfiguration(SchedulingConfiguration.class).run((context) -> {
-			ThreadPoolTaskScheduler scheduler = context.getBean(ThreadPoolTaskScheduler.class);
-			int before = scheduler.getScheduledThreadPoolExecutor().getQueue().size();
+			CountingScheduler shared = context.getBean("taskScheduler", CountingScheduler.class);
 			EventSource source = context.getBean(EventSourceRegistry.class).open();
-			assertThat(scheduler.getScheduledThreadPoolExecutor().getQueue()).hasSize(before + 1);
 			source.close();
+			assertThat(shared.scheduled).hasValue(0);
+		});
+	}
+
+	@Test
+	void usesTheSchedulerTheApplicationNamesForIt() {
+		this.contextRunner.withUserConfiguration(NamedSchedulerConfiguration.class).run((context) -> {
+			CountingScheduler named = context.getBean(SiskSseAutoConfiguration.SCHEDULER_BEAN_NAME,
+					CountingScheduler.class);
+			EventSource source = context.getBean(EventSourceRegistry.class).open();
+			source.close();
+			// The write-timeout watchdog, then the source's bind deadline and ping.
+			assertThat(named.scheduled.get()).isGreaterThanOrEqualTo(3);
 		});
 	}
 
 	@Test
 	void metricsAndApplicationEventsAreListenersOfTheRegistry() {
 		this.contextRunner.run((context) -> assertThat(context).hasSingleBean(EventSourceMetrics.class)
-			.hasSingleBean(ApplicationEventsListener.class));
+			.hasBean("eventSourceApplicationEvents"));
 	}
 
 	@Test
@@ -151,7 +168,7 @@ class SiskSseAutoConfigurationTests {
 	@Test
 	void applicationEventsCanBeSwitchedOff() {
 		this.contextRunner.withPropertyValues("sisk.sse.application-events=false")
-			.run((context) -> assertThat(context).doesNotHaveBean(ApplicationEventsListener.class));
+			.run((context) -> assertThat(context).doesNotHaveBean("eventSourceApplicationEvents"));
 	}
 
 	@Test
@@ -225,6 +242,46 @@ class SiskSseAutoConfigurationTests {
 	@Configuration(proxyBeanMethods = false)
 	@EnableScheduling
 	static class SchedulingConfiguration {
+
+		@Bean
+		CountingScheduler taskScheduler() {
+			return new CountingScheduler();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class NamedSchedulerConfiguration {
+
+		@Bean(SiskSseAutoConfiguration.SCHEDULER_BEAN_NAME)
+		CountingScheduler siskSseTaskScheduler() {
+			return new CountingScheduler();
+		}
+
+	}
+
+	/**
+	 * A scheduler that counts what it is given.
+	 */
+	static class CountingScheduler extends ThreadPoolTaskScheduler {
+
+		final AtomicInteger scheduled = new AtomicInteger();
+
+		CountingScheduler() {
+			initialize();
+		}
+
+		@Override
+		public ScheduledFuture<?> schedule(Runnable task, Instant startTime) {
+			this.scheduled.incrementAndGet();
+			return super.schedule(task, startTime);
+		}
+
+		@Override
+		public ScheduledFuture<?> scheduleWithFixedDelay(Runnable task, Duration delay) {
+			this.scheduled.incrementAndGet();
+			return super.scheduleWithFixedDelay(task, delay);
+		}
 
 	}
 

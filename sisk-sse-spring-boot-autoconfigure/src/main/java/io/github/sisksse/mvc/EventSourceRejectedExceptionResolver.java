@@ -1,4 +1,4 @@
-package io.github.sisksse.autoconfigure;
+package io.github.sisksse.mvc;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +16,7 @@ import org.springframework.web.servlet.ModelAndView;
  * Answers an {@link EventSourceRejectedException} with its status, its headers (such as {@code Retry-After})
  * and its reason as a plain-text body, so that a client refused a stream learns why.
  */
-final class EventSourceRejectedExceptionResolver implements HandlerExceptionResolver, Ordered {
+public final class EventSourceRejectedExceptionResolver implements HandlerExceptionResolver, Ordered {
 
 	@Override
 	public @Nullable ModelAndView resolveException(HttpServletRequest request, HttpServletResponse response,

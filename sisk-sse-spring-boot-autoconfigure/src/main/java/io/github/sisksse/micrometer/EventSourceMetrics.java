@@ -1,4 +1,4 @@
-package io.github.sisksse.autoconfigure;
+package io.github.sisksse.micrometer;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -18,11 +18,17 @@ import org.jspecify.annotations.Nullable;
  * are registered when Spring Boot binds this to the application's {@link MeterRegistry}; until then callbacks
  * only update the live-connection count.
  */
-final class EventSourceMetrics implements EventSourceListener, MeterBinder {
+public final class EventSourceMetrics implements EventSourceListener, MeterBinder {
 
 	private final AtomicInteger live = new AtomicInteger();
 
 	private volatile @Nullable Meters meters;
+
+	/**
+	 * Create the meters' listener; register it with the registry and bind it to a {@link MeterRegistry}.
+	 */
+	public EventSourceMetrics() {
+	}
 
 	@Override
 	public void bindTo(MeterRegistry registry) {

@@ -1,10 +1,5 @@
-package io.github.sisksse.autoconfigure;
+package io.github.sisksse;
 
-import io.github.sisksse.CloseReason;
-import io.github.sisksse.EventSource;
-import io.github.sisksse.EventSourceClosedEvent;
-import io.github.sisksse.EventSourceListener;
-import io.github.sisksse.EventSourceOpenedEvent;
 
 import org.springframework.context.ApplicationEventPublisher;
 

@@ -1,0 +1,94 @@
+package io.github.sisksse;
+
+import java.io.IOException;
+import java.util.Optional;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.http.HttpHeaders;
+
+/**
+ * The side of an {@link EventSource} that a transport sees: the library's Spring MVC binding (package
+ * {@code io.github.sisksse.mvc}) uses it to carry a source over a Servlet response. Applications have no reason to
+ * use it; it is public only so that the binding can live in its own package.
+ * <p>
+ * The transport calls {@link #prepareResponse}, then, unless {@link #isFinished()}, {@link #bind} once with a
+ * {@link Sink}, and from then on reports what the container tells it. Every method is thread-safe.
+ */
+public interface EventSourceConnection {
+
+	/**
+	 * Return the connection behind a controller's return value.
+	 * @param returnValue an {@link EventSource} or the emitter returned by {@link EventSource#close()} or
+	 * {@link EventSource#emitter()}
+	 * @return the connection, or empty if the value is neither
+	 */
+	static Optional<EventSourceConnection> of(@Nullable Object returnValue) {
+		if (returnValue instanceof DefaultEventSource source) {
+			return Optional.of(source);
+		}
+		if (returnValue instanceof DefaultEventSource.Emitter emitter) {
+			return Optional.of(emitter.source());
+		}
+		return Optional.empty();
+	}
+
+	/**
+	 * Add this stream's response headers (content type, caching, the application's own) to the given ones. From
+	 * now on {@link EventSource#header} fails: the headers are about to be written.
+	 * @param headers the response headers to complete
+	 */
+	void prepareResponse(HttpHeaders headers);
+
+	/**
+	 * Return whether this source ended with nothing left to write (a {@code HEAD} request, say), so that the
+	 * response needs headers only.
+	 * @return whether no stream is needed
+	 */
+	boolean isFinished();
+
+	/**
+	 * Start writing to the given sink, once the transport is ready to accept bytes; call once.
+	 * @param sink where the bytes go
+	 */
+	void bind(Sink sink);
+
+	/**
+	 * The sink can accept bytes again, after {@link Sink#write} returned {@code false} (and once at first).
+	 */
+	void writable();
+
+	/**
+	 * The sink failed or the container reported an error on the response.
+	 * @param failure what went wrong
+	 */
+	void failed(Throwable failure);
+
+	/**
+	 * The container completed the response: no byte can be written any more.
+	 */
+	void completed();
+
+	/**
+	 * Where a connection writes its bytes, without ever blocking. Only one thread at a time calls it: the writer
+	 * holding the connection's writer role.
+	 */
+	interface Sink {
+
+		/**
+		 * Write and flush the bytes, without blocking.
+		 * @param bytes the bytes, or {@code null} to only flush what an earlier call left pending
+		 * @return {@code true} if the sink can take more at once; {@code false} if it holds bytes back, in which
+		 * case it calls {@link EventSourceConnection#writable()} once they are written
+		 * @throws IOException if the response is broken
+		 */
+		boolean write(byte @Nullable [] bytes) throws IOException;
+
+		/**
+		 * Complete the response, once; never blocks.
+		 */
+		void complete();
+
+	}
+
+}

@@ -1,0 +1,178 @@
+package io.github.sisksse;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * The live sources: identifier to the sources opened with it, plus the anonymous ones (kept only to reach them in
+ * a broadcast and to close them at shutdown).
+ * <p>
+ * <b>Thread safety.</b> Each identifier's entry is an immutable list replaced atomically with
+ * {@link ConcurrentHashMap#compute}, so registration, replacement and removal of the sources of one identifier
+ * never interleave, and readers never lock. The functions passed to {@code compute} only update this index's
+ * counters: ending a replaced source is left to the caller, outside the map's locks.
+ */
+final class SourceIndex {
+
+	private final DuplicateIdentifierPolicy policy;
+
+	private final ConcurrentHashMap<String, List<DefaultEventSource>> identified = new ConcurrentHashMap<>();
+
+	private final Set<DefaultEventSource> anonymous = ConcurrentHashMap.newKeySet();
+
+	private final AtomicInteger identifiedCount = new AtomicInteger();
+
+	SourceIndex(DuplicateIdentifierPolicy policy) {
+		this.policy = policy;
+	}
+
+	void addAnonymous(DefaultEventSource source) {
+		this.anonymous.add(source);
+	}
+
+	/**
+	 * Register an identified source, applying the duplicate-identifier policy.
+	 * @param identifier the identifier
+	 * @param source the new source
+	 * @param takeOver whether the source has no place of its own and may only replace a live source (whose place
+	 * it then takes); if there is none, it is not registered
+	 * @return what happened
+	 */
+	Registration register(String identifier, DefaultEventSource source, boolean takeOver) {
+		List<DefaultEventSource> replaced = new ArrayList<>(1);
+		boolean[] refused = new boolean[1];
+		this.identified.compute(identifier, (key, existing) -> {
+			if (existing == null) {
+				if (takeOver) {
+					refused[0] = true;
+					return null;
+				}
+				this.identifiedCount.incrementAndGet();
+				return List.of(source);
+			}
+			return switch (this.policy) {
+				case REPLACE -> {
+					replaced.addAll(existing);
+					this.identifiedCount.addAndGet(1 - existing.size());
+					yield List.of(source);
+				}
+				case REJECT -> {
+					refused[0] = true;
+					yield existing;
+				}
+				case ALLOW -> {
+					if (takeOver) {
+						refused[0] = true;
+						yield existing;
+					}
+					this.identifiedCount.incrementAndGet();
+					List<DefaultEventSource> all = new ArrayList<>(existing.size() + 1);
+					all.addAll(existing);
+					all.add(source);
+					yield List.copyOf(all);
+				}
+			};
+		});
+		return new Registration(replaced, refused[0]);
+	}
+
+	/**
+	 * Forget an ended source. Idempotent; never removes a newer source with the same identifier.
+	 * @return what happened
+	 */
+	Removal remove(DefaultEventSource source) {
+		String identifier = source.identifier();
+		if (identifier == null) {
+			return this.anonymous.remove(source) ? Removal.REMOVED : Removal.ABSENT;
+		}
+		Removal[] result = { Removal.ABSENT };
+		this.identified.computeIfPresent(identifier, (key, sources) -> {
+			if (!sources.contains(source)) {
+				return sources;
+			}
+			this.identifiedCount.decrementAndGet();
+			if (sources.size() == 1) {
+				result[0] = Removal.REMOVED_LAST;
+				return null;
+			}
+			result[0] = Removal.REMOVED;
+			List<DefaultEventSource> rest = new ArrayList<>(sources);
+			rest.remove(source);
+			return List.copyOf(rest);
+		});
+		return result[0];
+	}
+
+	List<DefaultEventSource> sources(String identifier) {
+		return this.identified.getOrDefault(identifier, List.of());
+	}
+
+	boolean isLive(String identifier) {
+		return this.identified.containsKey(identifier);
+	}
+
+	Optional<EventSource> get(String identifier) {
+		List<DefaultEventSource> sources = this.identified.get(identifier);
+		return (sources != null) ? Optional.of(sources.get(sources.size() - 1)) : Optional.empty();
+	}
+
+	List<EventSource> find(Predicate<String> identifierMatcher) {
+		List<EventSource> result = new ArrayList<>();
+		this.identified.forEach((identifier, sources) -> {
+			if (identifierMatcher.test(identifier)) {
+				result.addAll(sources);
+			}
+		});
+		return result;
+	}
+
+	Set<String> identifiers() {
+		return this.identified.keySet();
+	}
+
+	/**
+	 * Visit every source, identified ones whose identifier matches and, if asked, the anonymous ones.
+	 */
+	void forEach(Predicate<String> identifierMatcher, boolean anonymousToo, Consumer<DefaultEventSource> action) {
+		if (anonymousToo) {
+			this.anonymous.forEach(action);
+		}
+		this.identified.forEach((identifier, sources) -> {
+			if (identifierMatcher.test(identifier)) {
+				sources.forEach(action);
+			}
+		});
+	}
+
+	int identifiedCount() {
+		return this.identifiedCount.get();
+	}
+
+	List<DefaultEventSource> all() {
+		List<DefaultEventSource> all = new ArrayList<>(this.anonymous);
+		this.identified.values().forEach(all::addAll);
+		return all;
+	}
+
+	/**
+	 * What {@link #register} did.
+	 *
+	 * @param replaced the sources the new one replaced, now out of the index, to be ended by the caller
+	 * @param refused whether the new source was not registered
+	 */
+	record Registration(List<DefaultEventSource> replaced, boolean refused) {
+	}
+
+	enum Removal {
+
+		ABSENT, REMOVED, REMOVED_LAST
+
+	}
+
+}

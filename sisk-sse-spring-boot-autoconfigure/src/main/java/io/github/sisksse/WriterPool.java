@@ -1,0 +1,171 @@
+package io.github.sisksse;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.scheduling.TaskScheduler;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
+
+/**
+ * The writers: a ready-queue of connections that have something to write, drained by a fixed set of workers that
+ * each give a connection one turn (one batch, written without blocking) and move on, so that a busy connection
+ * cannot keep a worker for itself and no worker ever waits on a client. It also watches the connections whose
+ * client stopped taking bytes, and ends those stalled for longer than the write timeout.
+ * <p>
+ * <b>Thread safety.</b> The ready-queue is a {@link LinkedBlockingQueue}; a connection is in it at most once,
+ * because only the holder of its writer role (see {@link DefaultEventSource}) may schedule it, so its size is
+ * bounded by the number of connections. The stalled set is concurrent and likewise bounded. Workers share nothing
+ * else.
+ */
+final class WriterPool {
+
+	private static final Log logger = LogFactory.getLog(WriterPool.class);
+
+	private static final Turn STOP = () -> {
+	};
+
+	private final LinkedBlockingQueue<Turn> ready = new LinkedBlockingQueue<>();
+
+	private final Set<Stallable> stalled = ConcurrentHashMap.newKeySet();
+
+	private final int workers;
+
+	private final long writeTimeoutNanos;
+
+	private final @Nullable ScheduledFuture<?> sweeper;
+
+	private volatile boolean running = true;
+
+	/**
+	 * Start the workers.
+	 * @param workers how many
+	 * @param executor runs the workers' loops, or {@code null} for daemon threads of the pool's own
+	 * @param scheduler runs the stall check
+	 * @param writeTimeout how long a client may take no byte before its connection ends
+	 */
+	WriterPool(int workers, @Nullable Executor executor, TaskScheduler scheduler, Duration writeTimeout) {
+		this.workers = workers;
+		this.writeTimeoutNanos = writeTimeout.toNanos();
+		CustomizableThreadFactory threads = new CustomizableThreadFactory("sisk-sse-writer-");
+		threads.setDaemon(true);
+		for (int i = 0; i < workers; i++) {
+			if (executor != null) {
+				executor.execute(this::work);
+			}
+			else {
+				threads.newThread(this::work).start();
+			}
+		}
+		long period = Math.max(10, Math.min(1000, writeTimeout.toMillis() / 4));
+		this.sweeper = scheduler.scheduleWithFixedDelay(this::sweep, Duration.ofMillis(period));
+	}
+
+	/**
+	 * Give the connection a turn; the caller holds its writer role and hands it over.
+	 * @return {@code false} if the pool has stopped, in which case the caller keeps the role
+	 */
+	boolean schedule(Turn turn) {
+		if (!this.running) {
+			return false;
+		}
+		this.ready.add(turn);
+		return true;
+	}
+
+	private void work() {
+		while (this.running) {
+			Turn turn;
+			try {
+				turn = this.ready.take();
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return;
+			}
+			if (turn == STOP) {
+				return;
+			}
+			try {
+				turn.run();
+			}
+			catch (Throwable ex) {
+				// A turn handles its own failures; this only keeps the worker alive should that ever fail too.
+				logger.error("An event source writer turn failed", ex);
+			}
+		}
+	}
+
+	/**
+	 * The client of this connection stopped taking bytes: end it if that lasts longer than the write timeout.
+	 */
+	void stalled(Stallable connection) {
+		this.stalled.add(connection);
+	}
+
+	void unstalled(Stallable connection) {
+		this.stalled.remove(connection);
+	}
+
+	int stalledCount() {
+		return this.stalled.size();
+	}
+
+	private void sweep() {
+		try {
+			long now = System.nanoTime();
+			for (Stallable connection : this.stalled) {
+				if (now - connection.stalledSinceNanos() > this.writeTimeoutNanos) {
+					this.stalled.remove(connection);
+					connection.writeTimedOut();
+				}
+			}
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Event source write watchdog failed", ex);
+		}
+	}
+
+	/**
+	 * Stop the workers once they finish their current turn; turns still queued are not run.
+	 */
+	void stop() {
+		this.running = false;
+		if (this.sweeper != null) {
+			this.sweeper.cancel(false);
+		}
+		this.ready.clear();
+		for (int i = 0; i < this.workers; i++) {
+			this.ready.add(STOP);
+		}
+	}
+
+	/**
+	 * A connection's writer turn.
+	 */
+	@FunctionalInterface
+	interface Turn {
+
+		void run();
+
+	}
+
+	/**
+	 * A connection whose client may stop taking bytes.
+	 */
+	interface Stallable {
+
+		long stalledSinceNanos();
+
+		void writeTimedOut();
+
+	}
+
+}

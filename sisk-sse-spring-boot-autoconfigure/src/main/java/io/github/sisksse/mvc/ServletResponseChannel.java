@@ -1,0 +1,71 @@
+package io.github.sisksse.mvc;
+
+import java.io.IOException;
+
+import io.github.sisksse.EventSourceConnection;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.web.context.request.async.DeferredResult;
+
+/**
+ * The only class that touches a stream's Servlet response: writes with Servlet non-blocking I/O (every write and
+ * flush only after {@link ServletOutputStream#isReady()} said yes, the rest resumed from
+ * {@link WriteListener#onWritePossible()}), and completes the asynchronous request through Spring MVC.
+ * <p>
+ * <b>Thread safety.</b> {@link #write} and {@link #complete} are called by one thread at a time, the holder of the
+ * connection's writer role, so {@link #flushPending} needs no lock; the container's callbacks only report to the
+ * connection, which is thread-safe. The container calls {@code onWritePossible} only after {@code isReady()}
+ * returned {@code false}, when the writer has stopped touching the stream.
+ */
+final class ServletResponseChannel implements EventSourceConnection.Sink, WriteListener {
+
+	private final EventSourceConnection connection;
+
+	private final DeferredResult<Object> result;
+
+	private final ServletOutputStream out;
+
+	private boolean flushPending;
+
+	ServletResponseChannel(EventSourceConnection connection, DeferredResult<Object> result, ServletOutputStream out) {
+		this.connection = connection;
+		this.result = result;
+		this.out = out;
+	}
+
+	@Override
+	public boolean write(byte @Nullable [] bytes) throws IOException {
+		if (bytes != null) {
+			this.out.write(bytes);
+			if (!this.out.isReady()) {
+				this.flushPending = true;
+				return false;
+			}
+		}
+		else if (!this.flushPending) {
+			return true;
+		}
+		this.flushPending = false;
+		this.out.flush();
+		return this.out.isReady();
+	}
+
+	@Override
+	public void complete() {
+		// Dispatches back to Spring MVC, which completes the response once the dispatch returns.
+		this.result.setResult(null);
+	}
+
+	@Override
+	public void onWritePossible() {
+		this.connection.writable();
+	}
+
+	@Override
+	public void onError(Throwable failure) {
+		this.connection.failed(failure);
+	}
+
+}
