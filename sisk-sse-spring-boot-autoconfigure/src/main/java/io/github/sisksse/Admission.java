@@ -12,10 +12,10 @@ import org.springframework.http.HttpStatus;
 /**
  * The connection limits: open connections in all, and per client address.
  * <p>
- * <b>Thread safety.</b> The global count is an {@link AtomicInteger} that is only ever incremented past a check
- * and undone on failure, so it never stays above the limit; the per-client counts are kept with
- * {@link ConcurrentHashMap#merge}/{@code computeIfPresent}, atomic per address, and entries at zero are removed,
- * so the map holds one entry per client with an open connection.
+ * <b>Thread safety.</b> The global count is an {@link AtomicInteger} raised only by compare-and-set below the
+ * limit, so it is never above it, even for a moment; the per-client counts are kept with
+ * {@link ConcurrentHashMap#compute}, atomic per address, and entries at zero are removed, so the map holds one
+ * entry per client with an open connection.
  */
 final class Admission {
 
@@ -42,12 +42,16 @@ final class Admission {
 	 */
 	@Nullable EventSourceRejectedException tryAcquire(@Nullable String address) {
 		int max = (this.maxConnections != null) ? this.maxConnections : Integer.MAX_VALUE;
-		if (this.connections.incrementAndGet() > max) {
-			this.connections.decrementAndGet();
-			return new EventSourceRejectedException(HttpStatus.SERVICE_UNAVAILABLE,
-					"Too many event streams are open (sisk.sse.max-connections=" + max + "); retry later",
-					this.retryAfter);
+		int open;
+		do {
+			open = this.connections.get();
+			if (open >= max) {
+				return new EventSourceRejectedException(HttpStatus.SERVICE_UNAVAILABLE,
+						"Too many event streams are open (sisk.sse.max-connections=" + max + "); retry later",
+						this.retryAfter);
+			}
 		}
+		while (!this.connections.compareAndSet(open, open + 1));
 		if (!tryAcquireForClient(address)) {
 			this.connections.decrementAndGet();
 			return new EventSourceRejectedException(HttpStatus.TOO_MANY_REQUESTS,
@@ -59,14 +63,17 @@ final class Admission {
 	}
 
 	private boolean tryAcquireForClient(@Nullable String address) {
-		if (this.maxPerClient == null || address == null) {
+		Integer max = this.maxPerClient;
+		if (max == null || address == null) {
 			return true;
 		}
-		if (this.perClient.merge(address, 1, Integer::sum) > this.maxPerClient) {
-			releaseForClient(address);
-			return false;
-		}
-		return true;
+		boolean[] acquired = new boolean[1];
+		this.perClient.compute(address, (key, count) -> {
+			int open = (count != null) ? count : 0;
+			acquired[0] = open < max;
+			return acquired[0] ? Integer.valueOf(open + 1) : count;
+		});
+		return acquired[0];
 	}
 
 	/**
