@@ -8,8 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.sisksse.test.RawSseSocket;
+import io.github.sisksse.test.ServletContainer;
 import io.github.sisksse.test.SseClient;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.SpringApplication;
@@ -25,6 +27,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Actuator endpoint and health, connection limits and graceful shutdown, over real HTTP.
  */
+@Tag(ServletContainer.TAG)
 @NestedTestConfiguration(EnclosingConfiguration.OVERRIDE)
 class OperationsHttpTests {
 

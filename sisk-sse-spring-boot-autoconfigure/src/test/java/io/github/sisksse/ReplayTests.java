@@ -17,9 +17,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.github.sisksse.test.RawSseSocket;
+import io.github.sisksse.test.ServletContainer;
 import io.github.sisksse.test.SseClient;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.SpringApplication;
@@ -39,6 +41,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Resumable streams over real HTTP: a client that drops and reconnects with its last id misses nothing.
  */
+@Tag(ServletContainer.TAG)
 @NestedTestConfiguration(EnclosingConfiguration.OVERRIDE)
 class ReplayTests {
 

@@ -19,8 +19,10 @@ import io.github.sisksse.EventSourceRegistry;
 import io.github.sisksse.OverflowPolicy;
 import io.github.sisksse.PingPolicy;
 import io.github.sisksse.autoconfigure.SiskSseProperties;
+import io.github.sisksse.test.ServletContainer;
 import io.github.sisksse.test.SseClient;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -36,6 +38,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * The sample's whole HTTP contract, over real HTTP on a random port, with streams read by a real SSE client.
  */
+@Tag(ServletContainer.TAG)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 class SampleApplicationTests {
 
