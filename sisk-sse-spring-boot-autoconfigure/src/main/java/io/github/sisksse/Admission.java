@@ -41,6 +41,18 @@ final class Admission {
 	 * @return {@code null} if admitted, else the refusal to throw (or to avoid by taking over a place)
 	 */
 	@Nullable EventSourceRejectedException tryAcquire(@Nullable String address) {
+		EventSourceRejectedException refused = tryAcquireGlobal();
+		if (refused != null) {
+			return refused;
+		}
+		refused = tryAcquireForClient(address);
+		if (refused != null) {
+			this.connections.decrementAndGet();
+		}
+		return refused;
+	}
+
+	private @Nullable EventSourceRejectedException tryAcquireGlobal() {
 		int max = (this.maxConnections != null) ? this.maxConnections : Integer.MAX_VALUE;
 		int open;
 		do {
@@ -52,20 +64,18 @@ final class Admission {
 			}
 		}
 		while (!this.connections.compareAndSet(open, open + 1));
-		if (!tryAcquireForClient(address)) {
-			this.connections.decrementAndGet();
-			return new EventSourceRejectedException(HttpStatus.TOO_MANY_REQUESTS,
-					"Too many event streams are open from " + address + " (sisk.sse.max-connections-per-client="
-							+ this.maxPerClient + "); retry later",
-					this.retryAfter);
-		}
 		return null;
 	}
 
-	private boolean tryAcquireForClient(@Nullable String address) {
+	/**
+	 * Take a place for one more connection of this client only, for a connection that will take over the global
+	 * place of one it replaces.
+	 * @return {@code null} if admitted, else the refusal to throw
+	 */
+	@Nullable EventSourceRejectedException tryAcquireForClient(@Nullable String address) {
 		Integer max = this.maxPerClient;
 		if (max == null || address == null) {
-			return true;
+			return null;
 		}
 		boolean[] acquired = new boolean[1];
 		this.perClient.compute(address, (key, count) -> {
@@ -73,19 +83,35 @@ final class Admission {
 			acquired[0] = open < max;
 			return acquired[0] ? Integer.valueOf(open + 1) : count;
 		});
-		return acquired[0];
+		return acquired[0] ? null : new EventSourceRejectedException(HttpStatus.TOO_MANY_REQUESTS,
+				"Too many event streams are open from " + address + " (sisk.sse.max-connections-per-client=" + max
+						+ "); retry later",
+				this.retryAfter);
 	}
 
 	/**
-	 * Hand a place over from a connection being replaced to its successor, so that a reconnecting client is let
-	 * in even at the limit, and the count stays what it was.
+	 * Whether a refusal came from the global limit, which a reconnecting client may get past by taking over the
+	 * place of the connection it replaces.
 	 */
-	void transfer(@Nullable String from, @Nullable String to) {
-		if (this.maxPerClient != null && !Objects.equals(from, to)) {
-			releaseForClient(from);
-			if (to != null) {
-				this.perClient.merge(to, 1, Integer::sum);
-			}
+	static boolean isGlobal(EventSourceRejectedException refusal) {
+		return refusal.getStatusCode() == HttpStatus.SERVICE_UNAVAILABLE;
+	}
+
+	/**
+	 * Hand the place of a replaced connection to its successor, which took a per-client place of its own unless
+	 * it was expected to be the same client.
+	 * @param from the replaced connection's client
+	 * @param to the successor's client
+	 * @param sameClient whether the successor took no per-client place, expecting {@code from} to equal {@code to}
+	 */
+	void handOver(@Nullable String from, @Nullable String to, boolean sameClient) {
+		if (sameClient && Objects.equals(from, to)) {
+			return;
+		}
+		releaseForClient(from);
+		if (sameClient && to != null && this.maxPerClient != null) {
+			// A different client replaced it meanwhile: the successor needs the per-client place it did not take.
+			this.perClient.merge(to, 1, Integer::sum);
 		}
 	}
 
@@ -94,7 +120,7 @@ final class Admission {
 		releaseForClient(address);
 	}
 
-	private void releaseForClient(@Nullable String address) {
+	void releaseForClient(@Nullable String address) {
 		if (address != null && this.maxPerClient != null) {
 			this.perClient.computeIfPresent(address, (key, count) -> (count > 1) ? count - 1 : null);
 		}

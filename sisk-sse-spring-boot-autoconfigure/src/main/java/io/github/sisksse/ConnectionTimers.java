@@ -42,6 +42,8 @@ final class ConnectionTimers implements PingPolicy {
 
 	private boolean stopped;
 
+	private boolean bindStopped;
+
 	private @Nullable Timer ping;
 
 	private @Nullable Timer idle;
@@ -63,7 +65,11 @@ final class ConnectionTimers implements PingPolicy {
 	 * End the connection when the handler has not returned it within the deadline.
 	 */
 	synchronized void startBindDeadline(Duration deadline) {
-		this.bindDeadline = schedule((self) -> this.owner.bindDeadlinePassed(), deadline.toNanos());
+		if (!this.bindStopped) {
+			// Armed even after stopAll(true): a source that ended gracefully before its start still waits for
+			// its handler no longer than this.
+			this.bindDeadline = scheduleAnyway((self) -> this.owner.bindDeadlinePassed(), deadline.toNanos());
+		}
 	}
 
 	synchronized void startLifetime(Duration maxLifetime) {
@@ -112,11 +118,13 @@ final class ConnectionTimers implements PingPolicy {
 		this.idle = cancel(this.idle);
 		this.lifetime = cancel(this.lifetime);
 		if (!keepBindDeadline) {
+			this.bindStopped = true;
 			this.bindDeadline = cancel(this.bindDeadline);
 		}
 	}
 
 	synchronized void stopBindDeadline() {
+		this.bindStopped = true;
 		this.bindDeadline = cancel(this.bindDeadline);
 	}
 
@@ -182,9 +190,10 @@ final class ConnectionTimers implements PingPolicy {
 	 * registry then closes every connection)
 	 */
 	private @Nullable Timer schedule(TimerTask task, long delayNanos) {
-		if (this.stopped) {
-			return null;
-		}
+		return this.stopped ? null : scheduleAnyway(task, delayNanos);
+	}
+
+	private @Nullable Timer scheduleAnyway(TimerTask task, long delayNanos) {
 		Timer timer = new Timer(task);
 		try {
 			timer.future = this.scheduler.schedule(timer, Instant.now().plusNanos(delayNanos));

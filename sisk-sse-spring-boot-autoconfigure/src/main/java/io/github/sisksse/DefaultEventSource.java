@@ -398,6 +398,8 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 			else {
 				this.state = State.CLOSED;
 				this.queue.clear();
+				// Ends the write timeout's watch; a graceful end keeps it, as it still needs the client to read.
+				this.settings.writers().unstalled(this);
 			}
 			turn = claimTurn();
 		}
@@ -405,7 +407,6 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 			this.lock.unlock();
 		}
 		this.timers.stopAll(graceful);
-		this.settings.writers().unstalled(this);
 		if (logger.isDebugEnabled()) {
 			logger.debug(this + " ending: " + why + ((cause != null) ? " (" + cause + ")" : ""));
 		}
@@ -456,13 +457,15 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 			this.sink = sink;
 			this.headersWritten = true;
 			// Nothing is written before the container first says it may be: count that as a stall.
-			this.stalledSinceNanos = System.nanoTime();
+			if (!this.writable && this.state != State.CLOSED) {
+				this.stalledSinceNanos = System.nanoTime();
+				this.settings.writers().stalled(this);
+			}
 		}
 		finally {
 			this.lock.unlock();
 		}
 		this.timers.stopBindDeadline();
-		this.settings.writers().stalled(this);
 		// Ended between the handler's return and now: complete the response.
 		scheduleIfClaimed();
 	}
@@ -474,11 +477,11 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 			this.writable = true;
 			this.signalled = true;
 			this.queue.accepted();
+			this.settings.writers().unstalled(this);
 		}
 		finally {
 			this.lock.unlock();
 		}
-		this.settings.writers().unstalled(this);
 		scheduleIfClaimed();
 	}
 
@@ -497,6 +500,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 		this.lock.lock();
 		try {
 			this.responseDone = true;
+			this.settings.writers().unstalled(this);
 		}
 		finally {
 			this.lock.unlock();
@@ -541,9 +545,14 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 	 */
 	private void scheduleTurn() {
 		if (!this.settings.writers().schedule(this)) {
-			end(CloseReason.SHUTDOWN, false, false, null, null);
-			run();
+			abandon();
 		}
+	}
+
+	@Override
+	public void abandon() {
+		end(CloseReason.SHUTDOWN, false, false, null, null);
+		run();
 	}
 
 	/**
@@ -564,10 +573,8 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 				release();
 			}
 		}
-		if (again && !this.settings.writers().schedule(this)) {
-			release();
-			end(CloseReason.SHUTDOWN, false, false, null, null);
-			completeResponse();
+		if (again) {
+			scheduleTurn();
 		}
 	}
 
@@ -620,7 +627,6 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 		if (batch != null) {
 			written(batch);
 		}
-		boolean stalled = false;
 		boolean again;
 		this.lock.lock();
 		try {
@@ -631,7 +637,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 			else if (!this.signalled) {
 				this.writable = false;
 				this.stalledSinceNanos = System.nanoTime();
-				stalled = true;
+				this.settings.writers().stalled(this);
 			}
 			again = this.state == State.CLOSED || (this.writable
 					&& (!this.queue.isEmpty() || this.state == State.CLOSING || this.flushPending));
@@ -639,24 +645,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 		finally {
 			this.lock.unlock();
 		}
-		if (stalled) {
-			this.settings.writers().stalled(this);
-			if (!isStalled()) {
-				// The container said writable between our check and the registration: that is no stall.
-				this.settings.writers().unstalled(this);
-			}
-		}
 		return again;
-	}
-
-	private boolean isStalled() {
-		this.lock.lock();
-		try {
-			return !this.writable && !this.responseDone && this.state != State.CLOSED;
-		}
-		finally {
-			this.lock.unlock();
-		}
 	}
 
 	/**
@@ -730,6 +719,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 				this.responseDone = true;
 				target = this.sink;
 			}
+			this.settings.writers().unstalled(this);
 		}
 		finally {
 			this.lock.unlock();
@@ -742,7 +732,6 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 				logger.debug("Failed to complete " + this, ex);
 			}
 		}
-		this.settings.writers().unstalled(this);
 		finishClose();
 	}
 
@@ -769,8 +758,17 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 	}
 
 	@Override
-	public void writeTimedOut() {
-		if (isStalled()) {
+	public void writeTimedOut(long stalledSince) {
+		boolean stalled;
+		this.lock.lock();
+		try {
+			// Still the same stall: a client that drained and stalled again since has a new deadline.
+			stalled = !this.writable && !this.responseDone && this.stalledSinceNanos == stalledSince;
+		}
+		finally {
+			this.lock.unlock();
+		}
+		if (stalled) {
 			end(CloseReason.WRITE_TIMEOUT, false, false, null, null);
 		}
 	}

@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
@@ -75,6 +77,9 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 
 	private final String resetEventName;
 
+	/** Every source until it has ended, including those still writing their last events after leaving the index. */
+	private final Set<DefaultEventSource> unfinished = ConcurrentHashMap.newKeySet();
+
 	private volatile boolean running = true;
 
 	DefaultEventSourceRegistry(EventSourceRegistry.Builder settings) {
@@ -140,10 +145,24 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		}
 		String address = CurrentRequest.remoteAddress();
 		EventSourceRejectedException refused = this.admission.tryAcquire(address);
-		// At the limit, a client reconnecting to its stream may still take over the place of the source it replaces.
-		boolean takeOver = refused != null && this.duplicates == DuplicateIdentifierPolicy.REPLACE;
-		if (refused != null && !takeOver) {
-			throw refused;
+		boolean takeOver = false;
+		boolean sameClient = false;
+		if (refused != null) {
+			// At a limit, a client reconnecting to its stream may take over the place of the source it replaces:
+			// all of it if it is the same client, else the global place only, within its own per-client limit.
+			List<DefaultEventSource> live = this.index.sources(identifier);
+			if (this.duplicates != DuplicateIdentifierPolicy.REPLACE || live.isEmpty()) {
+				throw refused;
+			}
+			sameClient = Objects.equals(address, live.get(live.size() - 1).remoteAddress());
+			if (!sameClient) {
+				EventSourceRejectedException perClient = Admission.isGlobal(refused)
+						? this.admission.tryAcquireForClient(address) : refused;
+				if (perClient != null) {
+					throw perClient;
+				}
+			}
+			takeOver = true;
 		}
 		DefaultEventSource source = new DefaultEventSource(identifier, address, this.connections, this);
 		String lastEventId = (this.journal != null) ? CurrentRequest.lastEventId() : null;
@@ -157,13 +176,14 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		try {
 			registration = this.index.register(identifier, source, takeOver);
 			if (!registration.refused() && this.journal != null) {
-				replayed = replay(identifier, source, lastEventId);
+				try {
+					replayed = replay(identifier, source, lastEventId);
+				}
+				catch (RuntimeException ex) {
+					// A history that fails (a remote store, say) must not leave a registered source nobody returns.
+					historyFailure = ex;
+				}
 			}
-		}
-		catch (RuntimeException ex) {
-			// A history that fails (a remote store, say) must not leave a registered source nobody returns.
-			registration = new SourceIndex.Registration(List.of(), false);
-			historyFailure = ex;
 		}
 		finally {
 			if (stream != null) {
@@ -172,6 +192,9 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		}
 		if (registration.refused()) {
 			if (takeOver) {
+				if (!sameClient) {
+					this.admission.releaseForClient(address);
+				}
 				throw Objects.requireNonNull(refused);
 			}
 			this.admission.release(address);
@@ -181,9 +204,10 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		List<DefaultEventSource> replaced = registration.replaced();
 		for (int i = 0; i < replaced.size(); i++) {
 			DefaultEventSource old = replaced.get(i);
-			// It left the index here, so its own removal will not find it: hand its place on, or release it.
+			// It left the index here, so its own removal will not find it: its place goes to the new source, or is
+			// released.
 			if (takeOver && i == 0) {
-				this.admission.transfer(old.remoteAddress(), address);
+				this.admission.handOver(old.remoteAddress(), address, sameClient);
 			}
 			else {
 				this.admission.release(old.remoteAddress());
@@ -191,6 +215,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 			old.end(CloseReason.REPLACED, true, true, null, null);
 		}
 		if (historyFailure != null) {
+			// Registered, so ending it releases its place.
 			source.end(CloseReason.ERROR, false, false, null, historyFailure);
 			throw historyFailure;
 		}
@@ -232,6 +257,8 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	}
 
 	private EventSource started(DefaultEventSource source) {
+		this.unfinished.add(source);
+		source.whenClosed().whenComplete((reason, ex) -> this.unfinished.remove(source));
 		source.start();
 		CurrentRequest.onHandlerEnd(source);
 		if (!this.running) {
@@ -421,7 +448,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	@Override
 	public void stop(Runnable callback) {
 		this.running = false;
-		List<DefaultEventSource> sources = this.index.all();
+		List<DefaultEventSource> sources = List.copyOf(this.unfinished);
 		CompletableFuture<?>[] ended = new CompletableFuture<?>[sources.size()];
 		long base = (this.retry != null) ? this.retry.toMillis() : 3000;
 		for (int i = 0; i < ended.length; i++) {
@@ -454,8 +481,9 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		if (this.running) {
 			stop();
 		}
-		// Whatever did not finish writing in time is ended now; completing a response never blocks.
-		this.index.all().forEach((source) -> source.end(CloseReason.SHUTDOWN, false, false, null, null));
+		// Whatever did not finish writing in time is ended now, and the turns still queued are abandoned:
+		// completing a response never blocks.
+		List.copyOf(this.unfinished).forEach((source) -> source.end(CloseReason.SHUTDOWN, false, false, null, null));
 		this.writers.stop();
 		if (this.ownScheduler != null) {
 			this.ownScheduler.destroy();

@@ -8,8 +8,9 @@ import org.springframework.context.ApplicationEventPublisher;
  * it as a bean.
  * <p>
  * Each callback runs on the thread where the thing happened (a request, writer, scheduler or container thread),
- * possibly on several threads at once, so implementations must be thread-safe, fast and must not block. An
- * exception thrown by a listener is logged and otherwise ignored. {@link #onOpen} comes before {@link #onClose};
+ * possibly on several threads at once, so implementations must be thread-safe, fast and must not block: a writer
+ * thread serves every connection, and a container thread may hold the request's own lock meanwhile (for
+ * {@link #onClose} after the client went away). Hand slow work to an executor. An exception thrown by a listener is logged and otherwise ignored. {@link #onOpen} comes before {@link #onClose};
  * a write already under way when a source is ended abruptly may still report {@link #onWrite} or
  * {@link #onWriteFailure} after {@link #onClose}.
  */

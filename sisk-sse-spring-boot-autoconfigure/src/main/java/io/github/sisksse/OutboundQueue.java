@@ -56,8 +56,9 @@ final class OutboundQueue {
 			if (this.overflow == OverflowPolicy.CLOSE) {
 				return Offer.OVERFLOWED;
 			}
-			dropOldestUntilFits(event.length);
-			result = Offer.DROPPED_OLDEST;
+			if (dropOldestUntilFits(event.length)) {
+				result = Offer.DROPPED_OLDEST;
+			}
 		}
 		this.frames.add((idLine == DefaultEventSource.LOCAL_ID) ? new Frame(null, ++this.localIds, event, Frame.Kind.EVENT)
 				: new Frame(idLine, 0, event, Frame.Kind.EVENT));
@@ -66,12 +67,20 @@ final class OutboundQueue {
 		return result;
 	}
 
+	/**
+	 * Whether one more event of this length breaks a bound. An empty queue always takes one event, whatever its
+	 * size and whatever is in flight, so that a large event does not close a client that reads.
+	 */
 	private boolean isFull(int length) {
-		return (this.events > 0 || this.inFlight > 0)
+		return this.events > 0
 				&& (this.events >= this.maxEvents || this.bytes + this.inFlight + length > this.maxBytes);
 	}
 
-	private void dropOldestUntilFits(int length) {
+	/**
+	 * @return whether any event was dropped
+	 */
+	private boolean dropOldestUntilFits(int length) {
+		boolean dropped = false;
 		Iterator<Frame> queued = this.frames.iterator();
 		while (this.events > 0 && queued.hasNext() && isFull(length)) {
 			Frame frame = queued.next();
@@ -79,8 +88,10 @@ final class OutboundQueue {
 				queued.remove();
 				this.events--;
 				this.bytes -= frame.bytes().length;
+				dropped = true;
 			}
 		}
+		return dropped;
 	}
 
 	/**

@@ -29,7 +29,16 @@ final class WriterPool {
 
 	private static final Log logger = LogFactory.getLog(WriterPool.class);
 
-	private static final Turn STOP = () -> {
+	private static final Turn STOP = new Turn() {
+
+		@Override
+		public void run() {
+		}
+
+		@Override
+		public void abandon() {
+		}
+
 	};
 
 	private final LinkedBlockingQueue<Turn> ready = new LinkedBlockingQueue<>();
@@ -77,7 +86,8 @@ final class WriterPool {
 			return false;
 		}
 		this.ready.add(turn);
-		return true;
+		// Lost a race with stop(): take the turn back unless stop() already took it over.
+		return this.running || !this.ready.remove(turn);
 	}
 
 	private void work() {
@@ -105,6 +115,8 @@ final class WriterPool {
 
 	/**
 	 * The client of this connection stopped taking bytes: end it if that lasts longer than the write timeout.
+	 * Called under the connection's lock, like {@link #unstalled}, so that the set follows the connection's state
+	 * exactly; the set's operations never block nor call out.
 	 */
 	void stalled(Stallable connection) {
 		this.stalled.add(connection);
@@ -122,9 +134,10 @@ final class WriterPool {
 		try {
 			long now = System.nanoTime();
 			for (Stallable connection : this.stalled) {
-				if (now - connection.stalledSinceNanos() > this.writeTimeoutNanos) {
+				long since = connection.stalledSinceNanos();
+				if (now - since > this.writeTimeoutNanos) {
 					this.stalled.remove(connection);
-					connection.writeTimedOut();
+					connection.writeTimedOut(since);
 				}
 			}
 		}
@@ -134,26 +147,36 @@ final class WriterPool {
 	}
 
 	/**
-	 * Stop the workers once they finish their current turn; turns still queued are not run.
+	 * Stop the workers once they finish their current turn. The turns still queued are abandoned on this thread:
+	 * each connection then ends and completes its response, which never blocks.
 	 */
 	void stop() {
 		this.running = false;
 		if (this.sweeper != null) {
 			this.sweeper.cancel(false);
 		}
-		this.ready.clear();
+		for (Turn turn = this.ready.poll(); turn != null; turn = this.ready.poll()) {
+			turn.abandon();
+		}
 		for (int i = 0; i < this.workers; i++) {
 			this.ready.add(STOP);
 		}
 	}
 
 	/**
-	 * A connection's writer turn.
+	 * A connection's writer turn; whoever holds it holds the connection's writer role.
 	 */
-	@FunctionalInterface
 	interface Turn {
 
+		/**
+		 * Write one batch, on a worker.
+		 */
 		void run();
+
+		/**
+		 * The pool stopped before the turn ran: end the connection and complete its response.
+		 */
+		void abandon();
 
 	}
 
@@ -164,7 +187,10 @@ final class WriterPool {
 
 		long stalledSinceNanos();
 
-		void writeTimedOut();
+		/**
+		 * The stall that began at the given time lasted longer than the write timeout.
+		 */
+		void writeTimedOut(long stalledSinceNanos);
 
 	}
 

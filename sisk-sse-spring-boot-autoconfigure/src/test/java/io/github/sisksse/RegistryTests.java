@@ -70,12 +70,17 @@ class RegistryTests {
 
 	@Test
 	void aFailingHistoryLeavesNoSourceBehind() throws Exception {
+		java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
 		DefaultEventSourceRegistry failing = (DefaultEventSourceRegistry) EventSourceRegistry.builder()
+			.bindTimeout(Duration.ofMillis(200))
 			.replay(new EventHistory() {
 
 				@Override
 				public long nextId(String stream) {
-					throw new IllegalStateException("store down");
+					if (down.get()) {
+						throw new IllegalStateException("store down");
+					}
+					return 1;
 				}
 
 				@Override
@@ -90,8 +95,12 @@ class RegistryTests {
 			}, Duration.ofMinutes(1), "sisk-reset")
 			.build();
 		try {
+			EventSource earlier = failing.open("someone");
+			down.set(true);
 			assertThatIllegalStateException().isThrownBy(() -> failing.open("someone")).withMessage("store down");
 			assertThat(failing.get("someone")).isEmpty();
+			// The source the failed one replaced is ended too, and both places are released.
+			assertThat(earlier.whenClosed()).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(CloseReason.REPLACED);
 			assertThat(failing.connectionCount()).isZero();
 		}
 		finally {

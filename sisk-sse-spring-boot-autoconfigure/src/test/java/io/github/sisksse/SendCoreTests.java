@@ -123,11 +123,12 @@ class SendCoreTests {
 		DefaultEventSourceRegistry registry = registry(
 				EventSourceRegistry.builder().queue(1000, 10_000, OverflowPolicy.CLOSE));
 		EventSource source = registry.open();
-		TestSink sink = bind(source, new TestSink().stuck());
 		assertThat(source.send("a".repeat(8_000))).isTrue();
-		await().atMost(Duration.ofSeconds(5)).until(() -> sink.writes.get() > 0);
-		// The 8 KB batch is in flight, not yet accepted: 4 KB more exceed the 10 KB bound.
-		assertThat(source.send("b".repeat(4_000))).isFalse();
+		TestSink sink = bind(source, new TestSink().stuck());
+		await().atMost(Duration.ofSeconds(5)).until(() -> sink.text().contains("aaa"));
+		// The 8 KB batch is in flight, not yet accepted: an empty queue still takes one event, but no more.
+		assertThat(source.send("b".repeat(1_000))).isTrue();
+		assertThat(source.send("c".repeat(1_500))).isFalse();
 		assertThat(source.whenClosed()).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(CloseReason.QUEUE_OVERFLOW);
 	}
 
@@ -200,6 +201,42 @@ class SendCoreTests {
 		assertThat(registry.connectionCount()).isEqualTo(limit);
 		assertThat(registry.size()).isEqualTo(limit);
 		assertThat(refused.get()).isZero();
+	}
+
+	@Test
+	void gracefulCloseOfAClientThatStoppedReadingEndsAtTheWriteTimeout() {
+		DefaultEventSourceRegistry registry = registry(EventSourceRegistry.builder().writeTimeout(Duration.ofMillis(300)));
+		EventSource source = registry.open("stalled");
+		TestSink sink = bind(source, new TestSink().stuck());
+		source.send("not taken");
+		source.close();
+		assertThat(source.whenClosed()).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(CloseReason.CLOSED_BY_SERVER);
+		await().atMost(Duration.ofSeconds(5)).untilTrue(sink.completed);
+	}
+
+	@Test
+	void destroyCompletesTheResponsesOfClientsThatStoppedReading() {
+		DefaultEventSourceRegistry registry = registry(EventSourceRegistry.builder().writeTimeout(Duration.ofMinutes(5)));
+		EventSource source = registry.open("stalled");
+		TestSink sink = bind(source, new TestSink().stuck());
+		source.send("not taken");
+		await().atMost(Duration.ofSeconds(5)).until(() -> sink.writes.get() > 0);
+		registry.destroy();
+		assertThat(source.whenClosed()).isCompletedWithValue(CloseReason.SHUTDOWN);
+		assertThat(sink.completed).isTrue();
+	}
+
+	@Test
+	void aReconnectingClientMayTakeOverItsPlaceButNotExceedItsOwnLimit() {
+		DefaultEventSourceRegistry registry = registry(EventSourceRegistry.builder().maxConnections(1, null));
+		EventSource first = registry.open("user");
+		EventSource second = registry.open("user");
+		assertThat(first.isOpen()).isFalse();
+		assertThat(second.isOpen()).isTrue();
+		assertThat(registry.connectionCount()).isEqualTo(1);
+		org.assertj.core.api.Assertions.assertThatExceptionOfType(EventSourceRejectedException.class)
+			.isThrownBy(() -> registry.open("someone-else"))
+			.withMessageContaining("sisk.sse.max-connections=1");
 	}
 
 	/**

@@ -82,11 +82,10 @@ public final class EventSourceReturnValueHandler implements AsyncHandlerMethodRe
 		ServletOutputStream out = response.getOutputStream();
 		// No container timeout: the source's own timeouts and lifetime apply.
 		DeferredResult<Object> result = new DeferredResult<>(-1L);
-		result.onError(connection::failed);
-		result.onCompletion(connection::completed);
-		WebAsyncUtils.getAsyncManager(webRequest).startDeferredResultProcessing(result, mavContainer);
 		ServletResponseChannel channel = new ServletResponseChannel(connection, result, out);
+		// Bound first: a source already carried by another response fails here, before this one goes async.
 		connection.bind(channel);
+		WebAsyncUtils.getAsyncManager(webRequest).startDeferredResultProcessing(result, mavContainer);
 		out.setWriteListener(channel);
 	}
 

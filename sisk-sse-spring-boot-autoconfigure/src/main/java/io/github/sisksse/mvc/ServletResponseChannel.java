@@ -29,14 +29,26 @@ final class ServletResponseChannel implements EventSourceConnection.Sink, WriteL
 
 	private boolean flushPending;
 
+	/** The container completed the response: its stream may already serve another request. */
+	private volatile boolean done;
+
 	ServletResponseChannel(EventSourceConnection connection, DeferredResult<Object> result, ServletOutputStream out) {
 		this.connection = connection;
 		this.result = result;
 		this.out = out;
+		result.onError(connection::failed);
+		result.onCompletion(() -> {
+			this.done = true;
+			connection.completed();
+		});
 	}
 
 	@Override
 	public boolean write(byte @Nullable [] bytes) throws IOException {
+		if (this.done) {
+			// Spring's response wrapper guards write and flush, but not isReady().
+			throw new IOException("The response is already complete");
+		}
 		if (bytes != null) {
 			this.out.write(bytes);
 			if (!this.out.isReady()) {
