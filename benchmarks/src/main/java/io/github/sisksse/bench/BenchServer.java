@@ -2,21 +2,33 @@ package io.github.sisksse.bench;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
+import io.github.sisksse.CloseReason;
 import io.github.sisksse.EventSource;
+import io.github.sisksse.EventSourceClosedEvent;
 import io.github.sisksse.EventSourceRegistry;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.ServerConnector;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.jetty.servlet.JettyServletWebServerFactory;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Component;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -27,6 +39,10 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * The server under test, started by {@link BenchmarkRunner} as a separate JVM, with {@code --bench.mode=starter}
  * (the library's {@link EventSourceRegistry}) or {@code --bench.mode=control} (a plain map of {@link SseEmitter}s,
  * sent to one by one). Stops by itself when the runner's process ends or after {@code bench.max-lifetime}.
+ * <p>
+ * Tomcat and Jetty are both on the class path; the runner picks one per JVM by excluding the other's web server
+ * auto-configuration ({@code spring.autoconfigure.exclude}), so that each keeps its own {@code server.tomcat.*} or
+ * {@code server.jetty.*} properties. {@code GET /hello} names the web server actually running.
  */
 @SpringBootApplication
 public class BenchServer {
@@ -77,6 +93,23 @@ public class BenchServer {
 		});
 	}
 
+	/**
+	 * The accept backlog of Jetty's connector ({@code bench.jetty.accept-queue-size}). Jetty's default of 0 leaves
+	 * Java's backlog of 50, below Tomcat's {@code accept-count} of 100 and the load client's 128 connections in
+	 * flight; Spring Boot has no property for it.
+	 */
+	@Bean
+	WebServerFactoryCustomizer<JettyServletWebServerFactory> benchJettyAcceptQueue(
+			@Value("${bench.jetty.accept-queue-size:100}") int acceptQueueSize) {
+		return (factory) -> factory.addServerCustomizers((server) -> {
+			for (Connector connector : server.getConnectors()) {
+				if (connector instanceof ServerConnector serverConnector) {
+					serverConnector.setAcceptQueueSize(acceptQueueSize);
+				}
+			}
+		});
+	}
+
 	/** Padding shared by the events of one broadcast call; each event is "seq:" + padding. */
 	static String padding(int size) {
 		return "x".repeat(Math.max(0, size - 8));
@@ -90,24 +123,53 @@ public class BenchServer {
 
 		private final LiveCount liveCount;
 
-		CommonController(LiveCount liveCount) {
+		private final WebServerApplicationContext context;
+
+		private final CloseReasonCounter closeReasons;
+
+		CommonController(LiveCount liveCount, WebServerApplicationContext context,
+				ObjectProvider<CloseReasonCounter> closeReasons) {
 			this.liveCount = liveCount;
+			this.context = context;
+			this.closeReasons = closeReasons.getIfAvailable();
 		}
 
+		/** "hello starter on JettyServletWebServer": the runner checks that the intended container answers. */
 		@GetMapping("/hello")
 		String hello() {
-			return "hello " + this.mode + "\n";
+			return "hello " + this.mode + " on " + this.context.getWebServer().getClass().getSimpleName() + "\n";
 		}
 
+		/**
+		 * Heap used (after {@code System.gc()} unless {@code gc=false}), live connections, live and peak JVM
+		 * threads ({@code resetPeak=true} restarts the peak), and on the starter side the streams ended so far per
+		 * group and close reason, as lines {@code closed.stuck.QUEUE_OVERFLOW=2}.
+		 */
 		@GetMapping("/stats")
-		String stats(@RequestParam(defaultValue = "true") boolean gc) throws InterruptedException {
+		String stats(@RequestParam(defaultValue = "true") boolean gc,
+				@RequestParam(defaultValue = "false") boolean resetPeak) throws InterruptedException {
 			for (int i = 0; gc && i < 3; i++) {
 				System.gc();
 				Thread.sleep(200);
 			}
 			long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-			return "heap=" + heap + "\nconnections=" + this.liveCount.get() + "\nthreads="
-					+ Thread.activeCount() + "\n";
+			ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+			StringBuilder body = new StringBuilder();
+			body.append("heap=").append(heap).append('\n');
+			body.append("connections=").append(this.liveCount.get()).append('\n');
+			body.append("threads=").append(threads.getThreadCount()).append('\n');
+			body.append("peakThreads=").append(threads.getPeakThreadCount()).append('\n');
+			if (resetPeak) {
+				threads.resetPeakThreadCount();
+			}
+			if (this.closeReasons != null) {
+				this.closeReasons.counts().forEach((key, count) -> body.append("closed.")
+					.append(key)
+					.append('=')
+					.append(count)
+					.append('\n'));
+			}
+			return body.toString();
 		}
 
 	}
@@ -136,14 +198,22 @@ public class BenchServer {
 			return this.registry.open(id);
 		}
 
+		/**
+		 * Broadcast {@code count} events; {@code callNanos} is the time spent inside {@code registry.broadcast},
+		 * summed over the calls (with {@code count=1}, the one call).
+		 */
 		@PostMapping("/broadcast")
 		String broadcast(@RequestParam(defaultValue = "1") int count, @RequestParam(defaultValue = "64") int size) {
 			String pad = padding(size);
 			long queued = 0;
+			long callNanos = 0;
 			for (int i = 0; i < count; i++) {
-				queued += this.registry.broadcast(this.sequence.incrementAndGet() + ":" + pad);
+				String data = this.sequence.incrementAndGet() + ":" + pad;
+				long start = System.nanoTime();
+				queued += this.registry.broadcast(data);
+				callNanos += System.nanoTime() - start;
 			}
-			return "queued=" + queued + "\n";
+			return "queued=" + queued + "\ncallNanos=" + callNanos + "\n";
 		}
 
 		@Override
@@ -174,10 +244,15 @@ public class BenchServer {
 			return emitter;
 		}
 
+		/**
+		 * Send {@code count} events to every emitter; {@code callNanos} is the time spent in the send loops, the
+		 * control's counterpart of the starter's {@code registry.broadcast}.
+		 */
 		@PostMapping("/broadcast")
 		String broadcast(@RequestParam(defaultValue = "1") int count, @RequestParam(defaultValue = "64") int size) {
 			String pad = padding(size);
 			long sent = 0;
+			long start = System.nanoTime();
 			for (int i = 0; i < count; i++) {
 				String data = this.sequence.incrementAndGet() + ":" + pad;
 				for (Map.Entry<String, SseEmitter> entry : this.emitters.entrySet()) {
@@ -190,12 +265,39 @@ public class BenchServer {
 					}
 				}
 			}
-			return "sent=" + sent + "\n";
+			return "sent=" + sent + "\ncallNanos=" + (System.nanoTime() - start) + "\n";
 		}
 
 		@Override
 		public int get() {
 			return this.emitters.size();
+		}
+
+	}
+
+	/**
+	 * Starter side: counts ended sources per group and {@link CloseReason}, from the {@link EventSourceClosedEvent}s
+	 * the starter publishes (so that no listener is added to the registry's write path). The group is
+	 * {@code stuck} for the load client's never-reading connections (their identifiers contain {@code stuck-}),
+	 * {@code healthy} otherwise.
+	 */
+	@Component
+	@ConditionalOnProperty(name = "bench.mode", havingValue = "starter")
+	static class CloseReasonCounter {
+
+		private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
+
+		@EventListener
+		void onClose(EventSourceClosedEvent event) {
+			String identifier = event.getEventSource().identifier();
+			String group = (identifier != null && identifier.contains("stuck-")) ? "stuck" : "healthy";
+			this.counts.computeIfAbsent(group + "." + event.getReason(), (key) -> new LongAdder()).increment();
+		}
+
+		Map<String, Long> counts() {
+			Map<String, Long> snapshot = new TreeMap<>();
+			this.counts.forEach((key, count) -> snapshot.put(key, count.sum()));
+			return snapshot;
 		}
 
 	}

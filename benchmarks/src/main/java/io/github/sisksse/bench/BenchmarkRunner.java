@@ -8,25 +8,47 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+import java.util.stream.Collectors;
 
 /**
- * Runs the benchmark: for each scenario, starts the bench server as a separate JVM in {@code starter} mode, measures,
- * stops it, then does the same in {@code control} mode (plain {@code SseEmitter}), and finally prints both sides and
- * the ratios starter/control. See docs/performance.md. With the first argument {@code server}, runs the server
- * instead (that is how the runner starts it).
+ * Runs the benchmark: for each scenario and each side (starter or control, on Tomcat or Jetty), starts the bench
+ * server as a separate JVM, measures, stops it, and finally prints every side and the ratios starter/control as a
+ * Markdown table. See docs/performance.md. With the first argument {@code server}, runs the server instead (that is
+ * how the runner starts it).
  * <p>
- * Options ({@code --name=value}): {@code scenario} (all, or a comma list of connections, fanout, throughput, heap,
- * stall), {@code clients} (fan-out sizes, default 1000,10000), {@code connections} (19000), {@code rounds} (20),
- * {@code throughput-clients} (10000), {@code events} (100), {@code event-size} (128), {@code idle} (5000),
- * {@code stall-clients} (20), {@code stalled} (2), {@code stall-events} (3000), {@code stall-size} (4096),
- * {@code stall-timeout} (200 s), {@code xmx} (2g), {@code sides} (starter,control), {@code tuning} (the Tomcat
- * settings of the starter side), {@code control-tuned} (true: also measure heap of the control with the same
- * tuning), {@code max-minutes} (25: later scenarios are skipped after that).
+ * Options ({@code --name=value}):
+ * <ul>
+ * <li>{@code scenario}: all, or a comma list of connections, fanout, throughput, heap, stall</li>
+ * <li>{@code sides} (starter,control) and {@code containers} (tomcat; or tomcat,jetty): every side on every
+ * container, named like {@code starter-jetty}. A side already naming its container ({@code control-tomcat}) is
+ * taken as it is; a side without one, like the old {@code starter}, runs on each of {@code containers}.</li>
+ * <li>{@code repeat} (1): run each scenario that many times, every side on fresh server JVMs each time; the
+ * summary gives the median and min..max per side and the ratio of the medians</li>
+ * <li>connections: {@code connections} (19000)</li>
+ * <li>fanout: {@code clients} (fan-out sizes, 1000,10000), {@code rounds} (20)</li>
+ * <li>throughput: {@code throughput-clients} (10000), {@code events} (100), {@code event-size} (128)</li>
+ * <li>heap: {@code idle} (5000), {@code heap-pause} (0 s), {@code control-tuned} (true: also the control with the
+ * starter's container tuning, where there is one)</li>
+ * <li>stall: {@code stalled} (2; stuck clients that never read, or a comma list such as 2,40,200: each count, and
+ * 0 for the time alone, on a fresh server), {@code healthy} (reading clients; 20 minus the stalled count when one
+ * count is given, 20 with a list), {@code stall-events} (3000),
+ * {@code stall-size} (4096), {@code stall-warmup-events} (200), {@code stall-timeout} (200 s),
+ * {@code stall-settle} (5 s between the healthy clients' end and reading threads and close reasons),
+ * {@code stall-bigqueue} (true: also the starter with a queue that holds the burst, {@code bigqueue-max-bytes}
+ * 16MB, {@code bigqueue-max-events} 4000)</li>
+ * <li>servers: {@code xmx} (2g), {@code tuning} (Tomcat settings of the starter side), {@code jetty-tuning}
+ * (Jetty settings of the starter side, none by default), {@code jetty-idle-timeout} (60s)</li>
+ * <li>{@code max-minutes} (25 per repetition and container: later runs are skipped after that)</li>
+ * </ul>
  */
 public final class BenchmarkRunner {
 
@@ -35,11 +57,25 @@ public final class BenchmarkRunner {
 			"--server.tomcat.max-http-response-header-size=1KB",
 			"--bench.connector-properties=socket.appReadBufSize=1024,socket.appWriteBufSize=4096");
 
+	/**
+	 * Settings of every server. Shutdown is immediate: a graceful one would wait for the control's streams, which
+	 * never end by themselves, until the runner kills the JVM.
+	 */
 	private static final List<String> COMMON_SERVER_ARGS = List.of("--server.address=127.0.0.1",
-			"--server.tomcat.max-connections=20000", "--sisk.sse.ping.enabled=false", "--spring.main.banner-mode=off",
-			"--logging.level.root=WARN", "--spring.jmx.enabled=false");
+			"--sisk.sse.ping.enabled=false", "--spring.main.banner-mode=off", "--logging.level.root=WARN",
+			"--spring.jmx.enabled=false", "--server.shutdown=immediate");
+
+	private static final String TOMCAT_AUTO_CONFIGURATION = "org.springframework.boot.tomcat.autoconfigure.servlet.TomcatServletWebServerAutoConfiguration";
+
+	private static final String JETTY_AUTO_CONFIGURATION = "org.springframework.boot.jetty.autoconfigure.servlet.JettyServletWebServerAutoConfiguration";
+
+	private static final List<String> CONTAINERS = List.of("tomcat", "jetty");
+
+	private static final List<String> SCENARIOS = List.of("connections", "fanout", "throughput", "heap", "stall");
 
 	private final Map<String, String> options;
+
+	private final int repeat;
 
 	private final long deadline;
 
@@ -47,14 +83,20 @@ public final class BenchmarkRunner {
 
 	private final List<ServerProcess> running = new ArrayList<>();
 
-	/** metric -> side -> value. */
-	private final Map<String, Map<String, Double>> results = new LinkedHashMap<>();
+	/** metric -> side -> one value per run (NaN when the run could not measure it). */
+	private final Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
+
+	/** "stall, side, +N stuck" -> the close reasons of each run. */
+	private final Map<String, List<String>> closeReasons = new LinkedHashMap<>();
 
 	private final List<String> notes = new ArrayList<>();
 
 	private BenchmarkRunner(Map<String, String> options) throws IOException {
 		this.options = options;
-		this.deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(longOption("max-minutes", 25));
+		this.repeat = intOption("repeat", 1);
+		int containers = option("containers", "tomcat").split(",").length;
+		this.deadline = System.nanoTime()
+				+ TimeUnit.MINUTES.toNanos(longOption("max-minutes", 25L * this.repeat * containers));
 		Path target = Files.isDirectory(Path.of("benchmarks", "target")) ? Path.of("benchmarks", "target")
 				: Path.of("target");
 		this.logs = target.resolve("bench-logs");
@@ -97,59 +139,169 @@ public final class BenchmarkRunner {
 		return Integer.parseInt(option(name, Integer.toString(defaultValue)));
 	}
 
+	private static List<String> list(String commaList) {
+		return Arrays.stream(commaList.split(",")).map(String::trim).filter((s) -> !s.isEmpty()).toList();
+	}
+
+	// ---------------------------------------------------------------- sides
+
+	/**
+	 * What one server JVM runs: a variant ({@code starter}, {@code control}, {@code control-tuned},
+	 * {@code starter-bigqueue}) on a container ({@code tomcat}, {@code jetty}).
+	 */
+	record Side(String variant, String container) {
+
+		Side {
+			if (!CONTAINERS.contains(container)) {
+				throw new IllegalArgumentException("Unknown container " + container + ", expected one of " + CONTAINERS);
+			}
+		}
+
+		String name() {
+			return this.variant + "-" + this.container;
+		}
+
+		boolean control() {
+			return this.variant.startsWith("control");
+		}
+
+		@Override
+		public String toString() {
+			return name();
+		}
+
+	}
+
+	/** "starter,control" x "tomcat,jetty" -> starter-tomcat, control-tomcat, starter-jetty, control-jetty. */
+	private static List<Side> parseSides(List<String> names, List<String> containers) {
+		Set<Side> sides = new LinkedHashSet<>();
+		for (String container : containers) {
+			for (String name : names) {
+				String named = CONTAINERS.stream().filter((c) -> name.endsWith("-" + c)).findFirst().orElse(null);
+				if (named == null) {
+					sides.add(new Side(name, container));
+				}
+				else if (named.equals(container) || !containers.contains(named)) {
+					sides.add(new Side(name.substring(0, name.length() - named.length() - 1), named));
+				}
+			}
+		}
+		return new ArrayList<>(sides);
+	}
+
+	/** The selected sides, plus the extra variants of some scenarios, each right after the side it varies. */
+	private List<Side> sidesFor(String scenario, List<Side> selected) {
+		List<Side> sides = new ArrayList<>();
+		for (Side side : selected) {
+			sides.add(side);
+			Side tuned = new Side("control-tuned", side.container());
+			if (scenario.equals("heap") && side.variant().equals("control")
+					&& Boolean.parseBoolean(option("control-tuned", "true")) && !tuning(tuned).isEmpty()
+					&& !selected.contains(tuned)) {
+				sides.add(tuned);
+			}
+			Side bigQueue = new Side("starter-bigqueue", side.container());
+			if (scenario.equals("stall") && side.variant().equals("starter")
+					&& Boolean.parseBoolean(option("stall-bigqueue", "true")) && !selected.contains(bigQueue)) {
+				sides.add(bigQueue);
+			}
+		}
+		return sides;
+	}
+
+	/** The container tuning arguments of a side: the starter's, also given to control-tuned. */
+	private List<String> tuning(Side side) {
+		if (!side.variant().startsWith("starter") && !side.variant().equals("control-tuned")) {
+			return List.of();
+		}
+		String tuning = side.container().equals("tomcat") ? option("tuning", DEFAULT_TUNING)
+				: option("jetty-tuning", "");
+		return Arrays.stream(tuning.trim().split("\\s+")).filter((arg) -> !arg.isEmpty()).toList();
+	}
+
+	/** Select the container and size it for 20,000 connections. */
+	private List<String> containerArgs(String container) {
+		if (container.equals("tomcat")) {
+			return List.of("--spring.autoconfigure.exclude=" + JETTY_AUTO_CONFIGURATION,
+					"--server.tomcat.max-connections=20000");
+		}
+		// Jetty holds idle async requests without a thread (default pool: 8..200 threads, one selector and one
+		// acceptor on 2 cores). Its idle timeout does not end an idle async (SSE) request (checked: streams idle
+		// for 3x a 3 s timeout still received a broadcast), but fails a write blocked that long: 60 s, like the
+		// write timeout Tomcat applies by default (its connection timeout).
+		return List.of("--spring.autoconfigure.exclude=" + TOMCAT_AUTO_CONFIGURATION,
+				"--server.jetty.max-connections=20000",
+				"--server.jetty.connection-idle-timeout=" + option("jetty-idle-timeout", "60s"),
+				"--bench.jetty.accept-queue-size=100");
+	}
+
+	// ---------------------------------------------------------------- running
+
 	private void run() throws Exception {
-		List<String> scenarios = List.of(option("scenario", "all").equals("all")
-				? new String[] { "connections", "fanout", "throughput", "heap", "stall" }
-				: option("scenario", "").split(","));
-		List<String> sides = List.of(option("sides", "starter,control").split(","));
-		System.out.printf("Benchmark: scenarios %s, sides %s, server -Xmx%s, java %s, %d cores%n", scenarios, sides,
-				option("xmx", "2g"), System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
-		System.out.println("Starter-side Tomcat tuning: " + option("tuning", DEFAULT_TUNING));
+		List<String> scenarios = option("scenario", "all").equals("all") ? SCENARIOS : list(option("scenario", ""));
 		for (String scenario : scenarios) {
-			List<String> scenarioSides = new ArrayList<>(sides);
-			if (scenario.equals("heap") && Boolean.parseBoolean(option("control-tuned", "true"))
-					&& sides.contains("control")) {
-				scenarioSides.add("control-tuned");
+			if (!SCENARIOS.contains(scenario)) {
+				throw new IllegalArgumentException("Unknown scenario " + scenario + ", expected one of " + SCENARIOS);
 			}
-			if (scenario.equals("stall") && Boolean.parseBoolean(option("stall-bigqueue", "true"))
-					&& sides.contains("starter")) {
-				scenarioSides.add(scenarioSides.indexOf("starter") + 1, "starter-bigqueue");
-			}
-			for (String side : scenarioSides) {
-				if (System.nanoTime() > this.deadline) {
-					note("skipped " + scenario + "/" + side + ": max-minutes reached");
-					continue;
-				}
-				System.out.printf("%n=== %s / %s ===%n", scenario, side);
-				ServerProcess server = start(side, scenario);
-				try (LoadClient client = new LoadClient(server.address, side.charAt(0) + "-")) {
-					switch (scenario) {
-						case "connections" -> connections(side, server, client);
-						case "fanout" -> fanout(side, server, client);
-						case "throughput" -> throughput(side, server, client);
-						case "heap" -> heap(side, server, client);
-						case "stall" -> stall(side, server, client);
-						default -> throw new IllegalArgumentException("Unknown scenario " + scenario);
+		}
+		List<Side> sides = parseSides(list(option("sides", "starter,control")),
+				list(option("containers", "tomcat")));
+		System.out.printf("Benchmark: scenarios %s, sides %s, %d run(s) each, server -Xmx%s, java %s, %d cores%n",
+				scenarios, sides, this.repeat, option("xmx", "2g"), System.getProperty("java.version"),
+				Runtime.getRuntime().availableProcessors());
+		System.out.println("Starter-side Tomcat tuning: " + option("tuning", DEFAULT_TUNING));
+		System.out.println("Starter-side Jetty tuning: " + option("jetty-tuning", "(none)")
+				+ "; Jetty idle timeout " + option("jetty-idle-timeout", "60s"));
+		for (String scenario : scenarios) {
+			List<Side> scenarioSides = sidesFor(scenario, sides);
+			for (int run = 1; run <= this.repeat; run++) {
+				for (Side side : scenarioSides) {
+					if (System.nanoTime() > this.deadline) {
+						note("skipped " + scenario + "/" + side + " run " + run + ": max-minutes reached");
+						continue;
 					}
-					if (!client.lastError.isEmpty()) {
-						System.out.println("  last client error: " + client.lastError);
+					System.out.printf("%n=== %s / %s%s ===%n", scenario, side,
+							(this.repeat > 1) ? " (run " + run + " of " + this.repeat + ")" : "");
+					try {
+						if (scenario.equals("stall")) {
+							stall(side, run); // a fresh server for each number of stuck clients
+						}
+						else {
+							runOnFreshServer(scenario, side, run);
+						}
 					}
-				}
-				catch (Exception ex) {
-					note(scenario + "/" + side + " failed: " + ex);
-					ex.printStackTrace(System.out);
-				}
-				finally {
-					stop(server);
+					catch (Exception ex) {
+						note(scenario + "/" + side + " run " + run + " failed: " + ex);
+						ex.printStackTrace(System.out);
+					}
 				}
 			}
 		}
 		printSummary();
 	}
 
+	private void runOnFreshServer(String scenario, Side side, int run) throws Exception {
+		ServerProcess server = start(side, scenario, run);
+		try (LoadClient client = new LoadClient(server.address, side.variant().charAt(0) + "-")) {
+			switch (scenario) {
+				case "connections" -> connections(side, server, client);
+				case "fanout" -> fanout(side, server, client);
+				case "throughput" -> throughput(side, server, client);
+				case "heap" -> heap(side, server, client);
+				default -> throw new IllegalArgumentException("Unknown scenario " + scenario);
+			}
+			if (!client.lastError.isEmpty()) {
+				System.out.println("  last client error: " + client.lastError);
+			}
+		}
+		finally {
+			stop(server);
+		}
+	}
+
 	// ---------------------------------------------------------------- scenarios
 
-	private void connections(String side, ServerProcess server, LoadClient client) throws Exception {
+	private void connections(Side side, ServerProcess server, LoadClient client) throws Exception {
 		int n = intOption("connections", 19000);
 		long start = System.nanoTime();
 		client.open(n, false);
@@ -173,11 +325,11 @@ public final class BenchmarkRunner {
 		record("GET /hello answered while held (ms, -1 = no)", side, helloMillis);
 	}
 
-	private void fanout(String side, ServerProcess server, LoadClient client) throws Exception {
+	private void fanout(Side side, ServerProcess server, LoadClient client) throws Exception {
 		int rounds = intOption("rounds", 20);
 		int opened = 0;
-		for (String size : option("clients", "1000,10000").split(",")) {
-			int n = Integer.parseInt(size.trim());
+		for (String size : list(option("clients", "1000,10000"))) {
+			int n = Integer.parseInt(size);
 			client.open(n - opened, false);
 			opened = n;
 			if (!awaitWithProgress(() -> client.streaming.get() >= n, client.streaming::get, 120_000, 20_000)) {
@@ -186,6 +338,7 @@ public final class BenchmarkRunner {
 			Thread.sleep(500);
 			int expected = client.streaming.get();
 			List<Double> samples = new ArrayList<>();
+			List<Double> callSamples = new ArrayList<>();
 			int timeouts = 0;
 			for (int i = -3; i < rounds; i++) {
 				client.expectMore(1);
@@ -198,19 +351,24 @@ public final class BenchmarkRunner {
 				}
 				else if (i >= 0) {
 					samples.add(millis);
+					callSamples.add(Http.value(response.body(), "callNanos") / 1e6);
 				}
 				Thread.sleep(50);
 			}
 			double p50 = percentile(samples, 50);
 			double p99 = percentile(samples, 99);
-			System.out.printf("  fan-out to %d clients: p50 %.1f ms, p99 %.1f ms (%d rounds, %d timed out, %d closed)%n",
-					expected, p50, p99, samples.size(), timeouts, client.closedWhileStreaming.get());
+			double callP50 = percentile(callSamples, 50);
+			System.out.printf(
+					"  fan-out to %d clients: p50 %.1f ms, p99 %.1f ms; in the server, %s p50 %.2f ms (%d rounds, %d timed out, %d closed)%n",
+					expected, p50, p99, side.control() ? "send loop" : "registry.broadcast call", callP50,
+					samples.size(), timeouts, client.closedWhileStreaming.get());
 			record("fan-out to " + n + " p50 (ms)", side, p50);
 			record("fan-out to " + n + " p99 (ms)", side, p99);
+			record("fan-out to " + n + ": broadcast call (control: send loop) p50 (ms)", side, callP50);
 		}
 	}
 
-	private void throughput(String side, ServerProcess server, LoadClient client) throws Exception {
+	private void throughput(Side side, ServerProcess server, LoadClient client) throws Exception {
 		int n = intOption("throughput-clients", 10000);
 		int events = intOption("events", 100);
 		int size = intOption("event-size", 128);
@@ -238,7 +396,7 @@ public final class BenchmarkRunner {
 		}
 	}
 
-	private void heap(String side, ServerProcess server, LoadClient client) throws Exception {
+	private void heap(Side side, ServerProcess server, LoadClient client) throws Exception {
 		int n = intOption("idle", 5000);
 		Http.Response s0 = Http.request(server.address, "GET", "/stats", 30_000);
 		long rss0 = server.rssBytes();
@@ -250,40 +408,82 @@ public final class BenchmarkRunner {
 		int held = client.streaming.get();
 		double heapPer = (Http.value(s1.body(), "heap") - Http.value(s0.body(), "heap")) / (double) held;
 		double rssPer = (rss1 - rss0) / (double) held;
-		System.out.printf("  %d idle streams (server counts %d): heap %.1f -> %.1f MB = %.0f B each; RSS %.0f -> %.0f MB = %.0f B each%n",
-				held, Http.value(s1.body(), "connections"), Http.value(s0.body(), "heap") / 1e6,
-				Http.value(s1.body(), "heap") / 1e6, heapPer, rss0 / 1e6, rss1 / 1e6, rssPer);
+		System.out.printf("  %d idle streams (server counts %d, %d closed): heap %.1f -> %.1f MB = %.0f B each; RSS %.0f -> %.0f MB = %.0f B each; server threads %d -> %d%n",
+				held, Http.value(s1.body(), "connections"), client.closedWhileStreaming.get(),
+				Http.value(s0.body(), "heap") / 1e6, Http.value(s1.body(), "heap") / 1e6, heapPer, rss0 / 1e6,
+				rss1 / 1e6, rssPer, Http.value(s0.body(), "threads"), Http.value(s1.body(), "threads"));
+		if (held < n) {
+			note("heap/" + side + ": only " + held + " of " + n + " idle streams held");
+		}
 		record("heap per idle connection (bytes)", side, heapPer);
 		record("RSS per idle connection (bytes)", side, rssPer);
 	}
 
-	private void stall(String side, ServerProcess server, LoadClient client) throws Exception {
-		int total = intOption("stall-clients", 20);
-		int stalled = intOption("stalled", 2);
-		int healthy = total - stalled;
-		// Each phase on a fresh server: the server only notices closed idle streams at its next write.
-		double without = stallPhase(side, server, client, healthy, 0);
-		double with;
-		ServerProcess second = start(side, "stall-with-stalled");
-		try (LoadClient secondClient = new LoadClient(second.address, "s-")) {
-			with = stallPhase(side, second, secondClient, healthy, stalled);
+	/**
+	 * The healthy clients' time for one burst alone, then beside each number of stuck clients, each on a fresh
+	 * server (the server only notices closed idle streams at its next write, so one server cannot be reused).
+	 */
+	private void stall(Side side, int run) throws Exception {
+		List<Integer> stalled = list(option("stalled", "2")).stream().map(Integer::parseInt).toList();
+		// One count: 20 clients in all, as this scenario always had (18 + 2 by default); a list: 20 healthy.
+		int healthy = intOption("healthy", (stalled.size() == 1) ? 20 - stalled.get(0) : 20);
+		if (healthy < 1) {
+			throw new IllegalArgumentException("No healthy clients left: give --healthy");
 		}
-		finally {
-			stop(second);
+		Set<Integer> stuckCounts = new LinkedHashSet<>();
+		stuckCounts.add(0);
+		stuckCounts.addAll(stalled);
+		double alone = Double.NaN;
+		for (int stuck : stuckCounts) {
+			if (System.nanoTime() > this.deadline) {
+				note("skipped stall/" + side + " with " + stuck + " stuck: max-minutes reached");
+				continue;
+			}
+			ServerProcess server = start(side, "stall-" + stuck + "stuck", run);
+			try (LoadClient client = new LoadClient(server.address, side.variant().charAt(0) + "-")) {
+				StallResult result = stallPhase(side, server, client, healthy, stuck);
+				String label = (stuck == 0) ? "alone" : "+ " + stuck + " stuck";
+				String metric = "stall, " + healthy + " healthy " + label + ": ";
+				record(metric + "healthy clients' time (s)", side, result.seconds());
+				if (stuck == 0) {
+					alone = result.seconds();
+				}
+				else {
+					record(metric + "time / time alone", side, result.seconds() / alone);
+				}
+				record(metric + "server threads before burst", side, result.threadsBefore());
+				record(metric + "server threads, peak", side, result.threadsPeak());
+				record(metric + "server threads after", side, result.threadsAfter());
+				if (stuck > 0) {
+					record(metric + "stuck streams still open after", side, result.stuckStillOpen());
+				}
+				this.closeReasons.computeIfAbsent("stall, " + side + ", " + label, (key) -> new ArrayList<>())
+					.add(result.closeReasons());
+			}
+			finally {
+				stop(server);
+			}
 		}
-		record("stall: " + healthy + " healthy, no stalled (s)", side, without);
-		record("stall: " + healthy + " healthy + " + stalled + " stalled (s)", side, with);
-		record("stall: with/without stalled", side, with / without);
 	}
 
-	private double stallPhase(String side, ServerProcess server, LoadClient client, int healthy, int stalled)
+	/**
+	 * What one stall phase measured: the healthy clients' time (NaN when some were closed), the server's live
+	 * threads before the burst, at their peak and after it, the stuck streams the server still holds after, and
+	 * the close reasons of the sources that ended meanwhile.
+	 */
+	private record StallResult(double seconds, long threadsBefore, long threadsPeak, long threadsAfter,
+			long stuckStillOpen, String closeReasons) {
+	}
+
+	/** One burst to {@code healthy} reading clients beside {@code stuck} clients that never read. */
+	private StallResult stallPhase(Side side, ServerProcess server, LoadClient client, int healthy, int stuck)
 			throws Exception {
 		int events = intOption("stall-events", 3000);
 		int size = intOption("stall-size", 4096);
 		long cap = longOption("stall-timeout", 200) * 1000;
 		client.open(healthy, false);
 		client.awaitOpened(healthy, 0, 30_000);
-		// Warm up (JIT) with a smaller burst before the stalled clients connect.
+		// Warm up (JIT) with a smaller burst before the stuck clients connect.
 		int warmup = intOption("stall-warmup-events", 200);
 		for (int i = 1; i <= 3 && warmup > 0; i++) {
 			client.expectMore(warmup);
@@ -293,15 +493,18 @@ public final class BenchmarkRunner {
 		if (client.streaming.get() != healthy) {
 			note("stall/" + side + ": warm-up closed " + (healthy - client.streaming.get()) + " healthy streams");
 		}
-		if (stalled > 0) {
-			client.open(stalled, true);
-			client.awaitOpened(healthy, stalled, 30_000);
+		if (stuck > 0) {
+			client.open(stuck, true);
+			if (!client.awaitOpened(healthy, stuck, 30_000)) {
+				note("stall/" + side + ": only " + client.stalledSent.get() + " of " + stuck + " stuck clients connected");
+			}
 		}
-		awaitServerConnections(server, client.streaming.get() + stalled, 20_000);
+		awaitServerConnections(server, client.streaming.get() + stuck, 20_000);
+		Map<String, Long> before = Http.values(stats(server, true), "");
 		client.expectMore(events);
 		int expected = client.streaming.get();
 		int closedBefore = client.closedWhileStreaming.get();
-		long before = client.dataEvents.get();
+		long delivered0 = client.dataEvents.get();
 		long sent = System.nanoTime();
 		CompletableFuture<Http.Response> post = postAsync(server, "/broadcast?count=" + events + "&size=" + size,
 				(int) cap + 60_000);
@@ -309,20 +512,56 @@ public final class BenchmarkRunner {
 				() -> client.reached.get() + client.closedWhileStreaming.get() - closedBefore >= expected, cap);
 		long end = (done && client.reached.get() >= expected) ? client.lastReachNanos.get() : System.nanoTime();
 		double seconds = (end - sent) / 1e9;
-		long delivered = client.dataEvents.get() - before;
+		long delivered = client.dataEvents.get() - delivered0;
 		int closed = client.closedWhileStreaming.get() - closedBefore;
-		System.out.printf("  %d healthy + %d stalled, %d x %d B: healthy done %s after %.2f s; %d of %d events delivered to the healthy; %d healthy closed by the server; %s%n",
-				expected, stalled, events, size, !done ? "NOT (TIMED OUT)" : (closed == 0) ? "(all events received)" : "(with some CLOSED)", seconds, delivered,
-				(long) expected * events, closed, describe(post));
+		System.out.printf("  %d healthy + %d stuck, %d x %d B: healthy done %s after %.2f s; %d of %d events delivered to the healthy; %d healthy closed by the server; %s%n",
+				expected, stuck, events, size,
+				!done ? "NOT (TIMED OUT)" : (closed == 0) ? "(all events received)" : "(with some CLOSED)", seconds,
+				delivered, (long) expected * events, closed, describe(post));
+		// Let the server deal with the stuck clients a little (close them, time out writes) before looking.
+		Thread.sleep(1000 * longOption("stall-settle", 5));
+		Map<String, Long> after = Http.values(stats(server, false), "");
+		long stillOpen = after.getOrDefault("connections", -1L) - client.streaming.get();
+		String reasons = side.control() ? "not counted (control)" : closeReasons(before, after);
+		System.out.printf("  server threads: %d before the burst, peak %d, %d after; stuck streams still open after %d s: %d of %d; closed sources: %s%n",
+				before.getOrDefault("threads", -1L), after.getOrDefault("peakThreads", -1L),
+				after.getOrDefault("threads", -1L), longOption("stall-settle", 5), stillOpen, stuck, reasons);
 		if (!done) {
-			note("stall/" + side + " with " + stalled + " stalled: timed out after " + cap / 1000 + " s");
+			note("stall/" + side + " with " + stuck + " stuck: timed out after " + cap / 1000 + " s");
 		}
 		if (closed > 0 || delivered < (long) expected * events) {
-			note("stall/" + side + " with " + stalled + " stalled: " + closed + " healthy streams closed, "
+			note("stall/" + side + " with " + stuck + " stuck: " + closed + " healthy streams closed, "
 					+ ((long) expected * events - delivered) + " events not delivered to healthy clients");
 		}
 		// Healthy clients that were closed did not receive everything: there is no time to compare.
-		return (closed == 0) ? seconds : Double.NaN;
+		return new StallResult((closed == 0) ? seconds : Double.NaN, before.getOrDefault("threads", -1L),
+				after.getOrDefault("peakThreads", -1L), after.getOrDefault("threads", -1L), stillOpen, reasons);
+	}
+
+	/** GET /stats without a GC; {@code resetPeak} restarts the server's peak thread count. */
+	private static String stats(ServerProcess server, boolean resetPeak) {
+		try {
+			return Http.request(server.address, "GET", "/stats?gc=false&resetPeak=" + resetPeak, 10_000).body();
+		}
+		catch (IOException ex) {
+			return "";
+		}
+	}
+
+	/** "stuck.QUEUE_OVERFLOW=38 healthy.SEND_FAILED=1" for the sources closed between the two /stats. */
+	private static String closeReasons(Map<String, Long> before, Map<String, Long> after) {
+		String reasons = after.entrySet()
+			.stream()
+			.filter((entry) -> entry.getKey().startsWith("closed."))
+			.map((entry) -> Map.entry(entry.getKey().substring("closed.".length()),
+					entry.getValue() - before.getOrDefault(entry.getKey(), 0L)))
+			.filter((entry) -> entry.getValue() > 0)
+			.map((entry) -> entry.getKey() + "=" + entry.getValue())
+			.collect(Collectors.joining(" "));
+		if (reasons.isEmpty()) {
+			return after.containsKey("threads") ? "none" : "(no /stats answer)";
+		}
+		return reasons;
 	}
 
 	// ---------------------------------------------------------------- helpers
@@ -354,8 +593,8 @@ public final class BenchmarkRunner {
 	}
 
 	/** Wait for the condition, giving up when the counter has not moved for {@code idleMillis}. */
-	private static boolean awaitWithProgress(java.util.function.BooleanSupplier condition,
-			java.util.function.IntSupplier progress, long timeoutMillis, long idleMillis) throws InterruptedException {
+	private static boolean awaitWithProgress(BooleanSupplier condition, IntSupplier progress, long timeoutMillis,
+			long idleMillis) throws InterruptedException {
 		long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
 		int last = -1;
 		long lastChange = System.nanoTime();
@@ -390,17 +629,18 @@ public final class BenchmarkRunner {
 	}
 
 	private static double percentile(List<Double> samples, int percentile) {
-		if (samples.isEmpty()) {
+		List<Double> sorted = samples.stream().filter((value) -> !value.isNaN()).sorted().toList();
+		if (sorted.isEmpty()) {
 			return Double.NaN;
 		}
-		List<Double> sorted = new ArrayList<>(samples);
-		sorted.sort(null);
 		int index = (int) Math.ceil(percentile / 100.0 * sorted.size()) - 1;
 		return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
 	}
 
-	private void record(String metric, String side, double value) {
-		this.results.computeIfAbsent(metric, (key) -> new LinkedHashMap<>()).put(side, value);
+	private void record(String metric, Side side, double value) {
+		this.results.computeIfAbsent(metric, (key) -> new LinkedHashMap<>())
+			.computeIfAbsent(side.name(), (key) -> new ArrayList<>())
+			.add(value);
 	}
 
 	private void note(String note) {
@@ -408,54 +648,148 @@ public final class BenchmarkRunner {
 		this.notes.add(note);
 	}
 
+	// ---------------------------------------------------------------- summary
+
+	/**
+	 * One Markdown table: per metric and side the median of the runs, with min..max when there were several; per
+	 * container the ratio of the medians starter / control. Then the cross-container heap ratios, the close
+	 * reasons of the stall runs and the notes.
+	 */
 	private void printSummary() {
-		List<String> columns = new ArrayList<>();
+		List<String> sides = new ArrayList<>();
 		this.results.values().forEach((values) -> values.keySet().forEach((side) -> {
-			if (!columns.contains(side)) {
-				columns.add(side);
+			if (!sides.contains(side)) {
+				sides.add(side);
 			}
 		}));
-		System.out.printf("%n=== Summary (ratio = starter / control, same run) ===%n");
-		StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%-48s", "metric"));
-		columns.forEach((side) -> header.append(String.format(Locale.ROOT, " %16s", side)));
-		System.out.println(header.append(String.format(Locale.ROOT, " %10s", "ratio")));
-		for (Map.Entry<String, Map<String, Double>> entry : this.results.entrySet()) {
-			Map<String, Double> values = entry.getValue();
-			Double starter = values.get("starter");
-			Double control = values.get("control");
-			String ratio = (starter != null && control != null && control != 0)
-					? String.format(Locale.ROOT, "%.3f", starter / control) : "-";
-			StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-48s", entry.getKey()));
-			columns.forEach((side) -> line.append(String.format(Locale.ROOT, " %16s", format(values.get(side)))));
-			System.out.println(line.append(String.format(Locale.ROOT, " %10s", ratio)));
+		List<String> ratioContainers = CONTAINERS.stream()
+			.filter((c) -> sides.contains("starter-" + c) && sides.contains("control-" + c))
+			.toList();
+		List<String> header = new ArrayList<>();
+		header.add("metric");
+		header.addAll(sides);
+		ratioContainers.forEach((c) -> header.add("starter / control, " + c));
+		List<List<String>> rows = new ArrayList<>();
+		for (Map.Entry<String, Map<String, List<Double>>> entry : this.results.entrySet()) {
+			Map<String, List<Double>> values = entry.getValue();
+			List<String> row = new ArrayList<>();
+			row.add(entry.getKey());
+			sides.forEach((side) -> row.add(cell(values.get(side))));
+			ratioContainers.forEach((c) -> row.add(isCount(entry.getKey()) ? ""
+					: ratio(values.get("starter-" + c), values.get("control-" + c))));
+			rows.add(row);
 		}
-		Map<String, Double> heap = this.results.get("heap per idle connection (bytes)");
-		if (heap != null && heap.get("starter") != null && heap.get("control-tuned") != null) {
-			System.out.printf(Locale.ROOT, "heap per idle connection, starter / control-tuned: %.3f%n",
-					heap.get("starter") / heap.get("control-tuned"));
+		System.out.printf("%n=== Summary: %s; ratio = median starter / median control on the same container ===%n%n",
+				(this.repeat > 1) ? "median of " + this.repeat + " runs (min..max)" : "one run");
+		printMarkdown(header, rows);
+		Map<String, List<Double>> heap = this.results.get("heap per idle connection (bytes)");
+		if (heap != null) {
+			System.out.println();
+			printHeapRatio(heap, "starter-tomcat", "control-tuned-tomcat", "");
+			printHeapRatio(heap, "starter-jetty", "control-tomcat", " (issue target <= 0.15)");
+			printHeapRatio(heap, "control-jetty", "control-tomcat", "");
 		}
-		Map<String, Double> stall = this.results.get("stall: with/without stalled");
-		if (stall != null) {
-			stall.forEach((side, value) -> System.out.printf(Locale.ROOT,
-					"stall, %s: healthy clients' time with stalled clients / without: %.3f (target <= 1.1)%n", side,
-					value));
+		if (!this.closeReasons.isEmpty()) {
+			System.out.println();
+			System.out.println("Sources closed by the server during and " + longOption("stall-settle", 5)
+					+ " s after each stall burst (starter sides; group.REASON=count), per run:");
+			this.closeReasons.forEach((label, runs) -> System.out.println("- " + label + ": " + String.join(" | ", runs)));
 		}
 		for (String note : this.notes) {
 			System.out.println("NOTE: " + note);
 		}
 	}
 
-	private static String format(Double value) {
-		if (value == null) {
+	/** Rows that count threads or streams: a ratio starter / control says nothing there. */
+	private static boolean isCount(String metric) {
+		return metric.contains("threads") || metric.contains("still open");
+	}
+
+	private void printHeapRatio(Map<String, List<Double>> heap, String side, String base, String target) {
+		if (heap.containsKey(side) && heap.containsKey(base)) {
+			System.out.printf(Locale.ROOT, "heap per idle connection, %s / %s: %s%s%n", side, base,
+					ratio(heap.get(side), heap.get(base)), target);
+		}
+	}
+
+	private static void printMarkdown(List<String> header, List<List<String>> rows) {
+		int[] widths = new int[header.size()];
+		for (List<String> row : concat(header, rows)) {
+			for (int i = 0; i < row.size(); i++) {
+				widths[i] = Math.max(widths[i], row.get(i).length());
+			}
+		}
+		List<String> rule = new ArrayList<>();
+		for (int i = 0; i < widths.length; i++) {
+			rule.add((i == 0) ? "-".repeat(widths[i]) : "-".repeat(widths[i] - 1) + ":");
+		}
+		System.out.println(markdownRow(header, widths));
+		System.out.println(markdownRow(rule, widths));
+		rows.forEach((row) -> System.out.println(markdownRow(row, widths)));
+	}
+
+	private static List<List<String>> concat(List<String> header, List<List<String>> rows) {
+		List<List<String>> all = new ArrayList<>();
+		all.add(header);
+		all.addAll(rows);
+		return all;
+	}
+
+	private static String markdownRow(List<String> cells, int[] widths) {
+		StringBuilder line = new StringBuilder("|");
+		for (int i = 0; i < cells.size(); i++) {
+			String cell = cells.get(i);
+			String pad = " ".repeat(widths[i] - cell.length());
+			line.append(' ').append((i == 0) ? cell + pad : pad + cell).append(" |");
+		}
+		return line.toString();
+	}
+
+	/** "0.430 (0.410..0.450)"; runs that could not measure (NaN) are left out and counted. */
+	private static String cell(List<Double> values) {
+		if (values == null || values.isEmpty()) {
 			return "-";
 		}
-		return (Math.abs(value) >= 100) ? String.format(Locale.ROOT, "%.0f", value)
+		List<Double> measured = values.stream().filter((value) -> !value.isNaN()).sorted().toList();
+		String missing = (measured.size() < values.size())
+				? " [" + (values.size() - measured.size()) + " of " + values.size() + " n/a]" : "";
+		if (measured.isEmpty()) {
+			return "n/a" + missing;
+		}
+		String median = format(median(measured));
+		if (measured.size() == 1) {
+			return median + missing;
+		}
+		return median + " (" + format(measured.get(0)) + ".." + format(measured.get(measured.size() - 1)) + ")"
+				+ missing;
+	}
+
+	private static String ratio(List<Double> numerator, List<Double> denominator) {
+		double n = median(numerator);
+		double d = median(denominator);
+		return (Double.isNaN(n) || Double.isNaN(d) || d == 0) ? "-" : String.format(Locale.ROOT, "%.3f", n / d);
+	}
+
+	private static double median(List<Double> values) {
+		if (values == null) {
+			return Double.NaN;
+		}
+		List<Double> sorted = values.stream().filter((value) -> !value.isNaN()).sorted().toList();
+		if (sorted.isEmpty()) {
+			return Double.NaN;
+		}
+		int mid = sorted.size() / 2;
+		return (sorted.size() % 2 == 1) ? sorted.get(mid) : (sorted.get(mid - 1) + sorted.get(mid)) / 2;
+	}
+
+	private static String format(double value) {
+		return (Math.abs(value) >= 100 || value == Math.rint(value)) ? String.format(Locale.ROOT, "%.0f", value)
 				: String.format(Locale.ROOT, "%.3f", value);
 	}
 
 	// ---------------------------------------------------------------- server processes
 
-	private ServerProcess start(String side, String scenario) throws Exception {
+	private ServerProcess start(Side side, String scenario, int run) throws Exception {
 		int port;
 		try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
 			port = socket.getLocalPort();
@@ -476,37 +810,38 @@ public final class BenchmarkRunner {
 			command.add(BenchmarkRunner.class.getName());
 		}
 		command.add("server");
-		command.add("--bench.mode=" + (side.startsWith("control") ? "control" : "starter"));
+		command.add("--bench.mode=" + (side.control() ? "control" : "starter"));
 		command.add("--server.port=" + port);
 		command.addAll(COMMON_SERVER_ARGS);
-		if (side.startsWith("control")) {
+		command.addAll(containerArgs(side.container()));
+		if (side.control()) {
 			command.add("--sisk.sse.enabled=false");
 		}
-		if (side.equals("starter-bigqueue")) {
+		if (side.variant().equals("starter-bigqueue")) {
 			// A queue that holds the whole burst, so that healthy clients are not closed for overflow.
 			command.add("--sisk.sse.queue.max-bytes=" + option("bigqueue-max-bytes", "16MB"));
 			command.add("--sisk.sse.queue.max-events=" + option("bigqueue-max-events", "4000"));
 		}
-		if (side.startsWith("starter") || side.equals("control-tuned")) {
-			for (String arg : option("tuning", DEFAULT_TUNING).trim().split("\\s+")) {
-				if (!arg.isEmpty()) {
-					command.add(arg);
-				}
-			}
-		}
-		Path log = this.logs.resolve(scenario + "-" + side + ".log");
+		command.addAll(tuning(side));
+		Path log = this.logs.resolve(scenario + "-" + side + ((this.repeat > 1) ? "-run" + run : "") + ".log");
 		Process process = new ProcessBuilder(command).redirectErrorStream(true)
 			.redirectOutput(log.toFile())
 			.start();
 		ServerProcess server = new ServerProcess(process, new InetSocketAddress("127.0.0.1", port));
 		this.running.add(server);
+		String webServer = side.container().equals("tomcat") ? "Tomcat" : "Jetty"; // e.g. JettyServletWebServer
 		long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
 		while (System.nanoTime() < end) {
 			if (!process.isAlive()) {
 				throw new IllegalStateException("Server exited with " + process.exitValue() + ", see " + log);
 			}
 			try {
-				if (Http.request(server.address, "GET", "/hello", 2000).status() == 200) {
+				Http.Response hello = Http.request(server.address, "GET", "/hello", 2000);
+				if (hello.status() == 200) {
+					if (!hello.body().contains(webServer)) {
+						stop(server);
+						throw new IllegalStateException("Expected " + webServer + ", the server says " + hello.body());
+					}
 					System.out.printf("  server %s pid %d on port %d, log %s%n", side, process.pid(), port, log);
 					return server;
 				}
@@ -516,6 +851,7 @@ public final class BenchmarkRunner {
 			}
 			Thread.sleep(200);
 		}
+		stop(server);
 		throw new IllegalStateException("Server did not start within 90 s, see " + log);
 	}
 

@@ -7,6 +7,8 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * A minimal blocking HTTP/1.1 client for the control requests (POST /broadcast, GET /hello, GET /stats): one
@@ -52,25 +54,50 @@ final class Http {
 			}
 			int bodyStart = text.indexOf("\r\n\r\n");
 			String body = (bodyStart >= 0) ? text.substring(bodyStart + 4) : "";
+			if (bodyStart >= 0 && text.substring(0, bodyStart).toLowerCase().contains("transfer-encoding: chunked")) {
+				body = dechunk(body);
+			}
 			return new Response(status, body, sent, done);
 		}
 	}
 
-	/** The value of "name=value" in a /stats-like body, or -1. */
+	/** The data of a chunked body (chunk extensions and trailers are not expected from the bench server). */
+	private static String dechunk(String chunked) {
+		StringBuilder data = new StringBuilder();
+		int at = 0;
+		while (at < chunked.length()) {
+			int eol = chunked.indexOf("\r\n", at);
+			if (eol < 0) {
+				break;
+			}
+			int size = Integer.parseInt(chunked.substring(at, eol).trim(), 16);
+			if (size == 0) {
+				break;
+			}
+			int end = Math.min(chunked.length(), eol + 2 + size);
+			data.append(chunked, eol + 2, end);
+			at = end + 2;
+		}
+		return data.toString();
+	}
+
+	/** The value of the line "name=value" in a /stats-like body, or -1. */
 	static long value(String body, String name) {
+		return values(body, "").getOrDefault(name, -1L);
+	}
+
+	/** Every numeric "name=value" line whose name starts with the prefix, in body order, prefix removed. */
+	static Map<String, Long> values(String body, String prefix) {
+		Map<String, Long> values = new LinkedHashMap<>();
 		for (String line : body.split("\n")) {
 			int eq = line.indexOf('=');
-			if (eq > 0 && line.substring(0, eq).trim().endsWith(name)) {
-				String v = line.substring(eq + 1).trim();
-				// the body may be chunked: keep the leading digits
-				int end = 0;
-				while (end < v.length() && Character.isDigit(v.charAt(end))) {
-					end++;
-				}
-				return (end > 0) ? Long.parseLong(v.substring(0, end)) : -1;
+			String name = (eq > 0) ? line.substring(0, eq).trim() : "";
+			String value = (eq > 0) ? line.substring(eq + 1).trim() : "";
+			if (name.startsWith(prefix) && value.matches("-?[0-9]+")) {
+				values.put(name.substring(prefix.length()), Long.parseLong(value));
 			}
 		}
-		return -1;
+		return values;
 	}
 
 }

@@ -21,7 +21,9 @@ import java.util.function.BooleanSupplier;
 /**
  * Holds many SSE connections on one thread with a {@link Selector}: sends a raw HTTP/1.1 GET, decodes the chunked
  * {@code text/event-stream} response and counts complete data events per connection. Connections opened as
- * "stalled" send their request and are then never read, with a small receive buffer. Client sockets are bound
+ * "stalled" (stuck clients) send their request and are then never read, with a receive buffer of
+ * {@value #STALLED_RECEIVE_BUFFER} bytes so that the server's writes to them block soon; their stream identifiers
+ * contain {@code stuck-}, which the bench server uses to count their close reasons apart. Client sockets are bound
  * round-robin to 127.0.0.2 ... 127.0.0.9 so that large runs do not run out of ephemeral ports.
  * <p>
  * Everything about connections is owned by the I/O thread; other threads submit commands and read the atomic
@@ -30,6 +32,9 @@ import java.util.function.BooleanSupplier;
 final class LoadClient implements AutoCloseable {
 
 	private static final int MAX_IN_FLIGHT = 128;
+
+	/** SO_RCVBUF of stalled connections, set before connecting (Linux rounds it up to a few KB). */
+	static final int STALLED_RECEIVE_BUFFER = 2048;
 
 	private static final String[] SOURCES = { "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6",
 			"127.0.0.7", "127.0.0.8", "127.0.0.9" };
@@ -203,13 +208,14 @@ final class LoadClient implements AutoCloseable {
 	private void openMore() {
 		while (this.toOpen > 0 && this.inFlight < MAX_IN_FLIGHT) {
 			this.toOpen--;
-			Conn conn = new Conn(this.idPrefix + (this.nextId++), this.toOpenStalled);
+			String id = this.idPrefix + (this.toOpenStalled ? "stuck-" : "") + (this.nextId++);
+			Conn conn = new Conn(id, this.toOpenStalled);
 			try {
 				SocketChannel channel = SocketChannel.open();
 				conn.channel = channel;
 				channel.configureBlocking(false);
 				if (conn.stalled) {
-					channel.setOption(StandardSocketOptions.SO_RCVBUF, 2048);
+					channel.setOption(StandardSocketOptions.SO_RCVBUF, STALLED_RECEIVE_BUFFER);
 				}
 				channel.bind(new InetSocketAddress(SOURCES[this.nextSource++ % SOURCES.length], 0));
 				this.inFlight++;
