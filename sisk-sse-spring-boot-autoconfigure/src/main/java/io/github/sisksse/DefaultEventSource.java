@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 import org.apache.commons.logging.Log;
@@ -25,8 +24,9 @@ import org.springframework.web.util.DisconnectedClientHelper;
  * One connection: the facade that composes its outbound queue, its timers and the sink it writes to, and holds
  * the one lock that guards them.
  * <p>
- * <b>Thread safety.</b> {@link #lock} guards the queue, the lifecycle state and the writer role, and is held only
- * for a few field updates: never while writing, never while running listeners or user callbacks. Senders encode
+ * <b>Thread safety.</b> The connection's monitor ({@code synchronized (this)}; not a separate lock object, as a
+ * broadcast touches every connection and each object is one more cache miss) guards the queue, the lifecycle
+ * state and the writer role, and is held only for a few field updates: never while writing, never while running listeners or user callbacks. Senders encode
  * on their own thread and append under the lock. The <em>writer role</em> ({@link #claimed}) is taken by whoever
  * finds work for an idle connection, and handed to the {@link WriterPool}; its holder is the only thread that
  * touches the sink, so bytes never interleave and events keep the order in which they were queued. A turn writes
@@ -67,9 +67,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 
 	private final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
 
-	private final ReentrantLock lock = new ReentrantLock();
-
-	// Guarded by lock
+	// Guarded by this (the connection's lock)
 
 	private final OutboundQueue queue;
 
@@ -158,8 +156,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 		EventEncoder.checkNoLineBreak("Header name", name);
 		EventEncoder.checkNoLineBreak("Header value", value);
 		Assert.isTrue(name.indexOf(':') < 0, () -> "Header name must not contain ':': " + name);
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			if (this.eventSent) {
 				throw new IllegalStateException(
 						"Cannot add header '" + name + "': an event was already sent; add headers before the first send");
@@ -172,9 +169,6 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 				this.userHeaders = new HttpHeaders();
 			}
 			this.userHeaders.add(name, value);
-		}
-		finally {
-			this.lock.unlock();
 		}
 		return this;
 	}
@@ -219,12 +213,8 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 
 	@Override
 	public boolean isOpen() {
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			return this.state == State.OPEN;
-		}
-		finally {
-			this.lock.unlock();
 		}
 	}
 
@@ -236,12 +226,8 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 	@Override
 	public EventSourceInfo info() {
 		int queued;
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			queued = this.queue.events();
-		}
-		finally {
-			this.lock.unlock();
 		}
 		long lastWrite = this.lastWriteMillis;
 		return new EventSourceInfo(this.identifier, this.remoteAddress, this.openedAt,
@@ -254,12 +240,8 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 	}
 
 	boolean isBound() {
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			return this.sink != null;
-		}
-		finally {
-			this.lock.unlock();
 		}
 	}
 
@@ -292,8 +274,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 	 * may end the source and so run listeners and user callbacks.
 	 */
 	Offer enqueue(byte @Nullable [] idLine, byte[] bytes, boolean ownSend) {
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			if (this.state != State.OPEN) {
 				return Offer.CLOSED;
 			}
@@ -305,9 +286,6 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 			boolean turn = claimTurn();
 			return (offer == OutboundQueue.Offer.DROPPED_OLDEST) ? (turn ? Offer.DROPPED_TURN : Offer.DROPPED)
 					: (turn ? Offer.QUEUED_TURN : Offer.QUEUED);
-		}
-		finally {
-			this.lock.unlock();
 		}
 	}
 
@@ -343,8 +321,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 	 * else; not bounded by the queue limits, as the history has bounds of its own.
 	 */
 	void replay(List<StoredEvent> missed, byte @Nullable [] reset, byte @Nullable [] position) {
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			for (StoredEvent event : missed) {
 				if (event.frame().length > 0) {
 					this.queue.add(new Frame(event.idLine(), 0, event.frame(), Frame.Kind.REPLAYED));
@@ -356,9 +333,6 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 			if (position != null) {
 				this.queue.add(Frame.control(position));
 			}
-		}
-		finally {
-			this.lock.unlock();
 		}
 	}
 
@@ -376,8 +350,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 			@Nullable Throwable cause) {
 		CloseReason finalReason;
 		boolean turn;
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			if (this.state == State.CLOSED || (this.state == State.CLOSING && graceful)) {
 				return;
 			}
@@ -403,9 +376,6 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 			}
 			turn = claimTurn();
 		}
-		finally {
-			this.lock.unlock();
-		}
 		this.timers.stopAll(graceful);
 		if (logger.isDebugEnabled()) {
 			logger.debug(this + " ending: " + why + ((cause != null) ? " (" + cause + ")" : ""));
@@ -423,8 +393,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 
 	@Override
 	public void prepareResponse(HttpHeaders headers) {
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			headers.setContentType(TEXT_EVENT_STREAM_UTF8);
 			headers.setCacheControl("no-cache");
 			headers.set("X-Accel-Buffering", "no");
@@ -433,26 +402,18 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 			}
 			this.headersWritten = true;
 		}
-		finally {
-			this.lock.unlock();
-		}
 	}
 
 	@Override
 	public boolean isFinished() {
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			return this.state == State.CLOSED;
-		}
-		finally {
-			this.lock.unlock();
 		}
 	}
 
 	@Override
 	public void bind(Sink sink) {
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			Assert.state(this.sink == null, "Already bound");
 			this.sink = sink;
 			this.headersWritten = true;
@@ -462,9 +423,6 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 				this.settings.writers().stalled(this);
 			}
 		}
-		finally {
-			this.lock.unlock();
-		}
 		this.timers.stopBindDeadline();
 		// Ended between the handler's return and now: complete the response.
 		scheduleIfClaimed();
@@ -472,15 +430,11 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 
 	@Override
 	public void writable() {
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			this.writable = true;
 			this.signalled = true;
 			this.queue.accepted();
 			this.settings.writers().unstalled(this);
-		}
-		finally {
-			this.lock.unlock();
 		}
 		scheduleIfClaimed();
 	}
@@ -497,13 +451,9 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 
 	@Override
 	public void completed() {
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			this.responseDone = true;
 			this.settings.writers().unstalled(this);
-		}
-		finally {
-			this.lock.unlock();
 		}
 		end(CloseReason.CLIENT_GONE, false, false, null, null);
 		finishClose();
@@ -527,12 +477,8 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 
 	private void scheduleIfClaimed() {
 		boolean turn;
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			turn = claimTurn();
-		}
-		finally {
-			this.lock.unlock();
 		}
 		if (turn) {
 			scheduleTurn();
@@ -585,8 +531,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 		OutboundQueue.Batch batch = null;
 		Sink target;
 		boolean complete = false;
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			target = this.sink;
 			if (target == null || this.responseDone) {
 				return false;
@@ -608,9 +553,6 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 				this.signalled = false;
 			}
 		}
-		finally {
-			this.lock.unlock();
-		}
 		if (complete) {
 			completeResponse();
 			return false;
@@ -628,8 +570,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 			written(batch);
 		}
 		boolean again;
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			this.flushPending = !ready;
 			if (ready) {
 				this.queue.accepted();
@@ -642,9 +583,6 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 			again = this.state == State.CLOSED || (this.writable
 					&& (!this.queue.isEmpty() || this.state == State.CLOSING || this.flushPending));
 		}
-		finally {
-			this.lock.unlock();
-		}
 		return again;
 	}
 
@@ -653,13 +591,9 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 	 */
 	private void release() {
 		boolean turn;
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			this.claimed = false;
 			turn = claimTurn();
-		}
-		finally {
-			this.lock.unlock();
 		}
 		if (turn) {
 			scheduleTurn();
@@ -688,12 +622,8 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 
 	private void writeFailed(Throwable failure, boolean onlyPings) {
 		boolean containerDone;
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			containerDone = this.responseDone;
-		}
-		finally {
-			this.lock.unlock();
 		}
 		this.settings.listeners().notify((listener) -> listener.onWriteFailure(this, failure));
 		CloseReason why = containerDone ? CloseReason.CLIENT_GONE
@@ -710,8 +640,7 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 	 */
 	private void completeResponse() {
 		Sink target;
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			if (this.responseDone) {
 				target = null;
 			}
@@ -720,9 +649,6 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 				target = this.sink;
 			}
 			this.settings.writers().unstalled(this);
-		}
-		finally {
-			this.lock.unlock();
 		}
 		if (target != null) {
 			try {
@@ -737,13 +663,9 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 
 	private void finishClose() {
 		CloseReason finalReason;
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			this.state = State.CLOSED;
 			finalReason = this.reason;
-		}
-		finally {
-			this.lock.unlock();
 		}
 		if (finalReason != null) {
 			this.closed.complete(finalReason);
@@ -760,13 +682,9 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 	@Override
 	public void writeTimedOut(long stalledSince) {
 		boolean stalled;
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			// Still the same stall: a client that drained and stalled again since has a new deadline.
 			stalled = !this.writable && !this.responseDone && this.stalledSinceNanos == stalledSince;
-		}
-		finally {
-			this.lock.unlock();
 		}
 		if (stalled) {
 			end(CloseReason.WRITE_TIMEOUT, false, false, null, null);
@@ -798,14 +716,10 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 	@Override
 	public void ping(byte[] frame) {
 		boolean turn = false;
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			if (this.state == State.OPEN && this.sink != null && this.queue.offerPing(frame)) {
 				turn = claimTurn();
 			}
-		}
-		finally {
-			this.lock.unlock();
 		}
 		if (turn) {
 			scheduleTurn();
@@ -815,12 +729,8 @@ final class DefaultEventSource implements EventSource, EventSourceConnection, Wr
 	@Override
 	public void bindDeadlinePassed() {
 		boolean unbound;
-		this.lock.lock();
-		try {
+		synchronized (this) {
 			unbound = this.sink == null && this.state != State.CLOSED;
-		}
-		finally {
-			this.lock.unlock();
 		}
 		if (unbound) {
 			end(CloseReason.ERROR, false, false, null, new IllegalStateException(this

@@ -313,35 +313,36 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	 * with respect to a source of the stream opening with a replay.
 	 */
 	private int sendToStream(String identifier, @Nullable String ownId, byte[] event) {
+		Deliveries deliveries = new Deliveries();
+		try {
+			sendToStream(identifier, ownId, event, deliveries);
+		}
+		finally {
+			deliveries.settle(this.writers);
+		}
+		return deliveries.queued();
+	}
+
+	private void sendToStream(String identifier, @Nullable String ownId, byte[] event, Deliveries deliveries) {
 		if (this.journal == null) {
 			byte[] idLine = localIdUnless(ownId);
-			int queued = 0;
 			for (DefaultEventSource source : this.index.sources(identifier)) {
-				queued += source.offer(idLine, event, false) ? 1 : 0;
+				deliveries.offer(source, idLine, event);
 			}
-			return queued;
+			return;
 		}
-		List<DefaultEventSource> sources;
-		DefaultEventSource.Offer[] offers;
 		Lock stream = this.journal.lock(identifier);
 		stream.lock();
 		try {
 			byte[] idLine = this.journal.record(identifier, ownId, event).idLine();
-			sources = this.index.sources(identifier);
-			offers = new DefaultEventSource.Offer[sources.size()];
-			for (int i = 0; i < offers.length; i++) {
-				offers[i] = sources.get(i).enqueue(idLine, event, false);
+			for (DefaultEventSource source : this.index.sources(identifier)) {
+				// Settled after the lock is released: ending an overflowing source runs listeners and callbacks.
+				deliveries.offer(source, idLine, event);
 			}
 		}
 		finally {
 			stream.unlock();
 		}
-		// Ending an overflowing source runs listeners and callbacks: never under the stream's lock.
-		int queued = 0;
-		for (int i = 0; i < offers.length; i++) {
-			queued += sources.get(i).settle(offers[i]) ? 1 : 0;
-		}
-		return queued;
 	}
 
 	@Override
@@ -361,30 +362,45 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	private int broadcast(Object data, Predicate<String> identifierMatcher, boolean anonymousToo) {
 		byte[] event = this.encoder.encode(data);
 		String ownId = ownId(data);
-		if (this.journal == null) {
-			byte[] idLine = localIdUnless(ownId);
-			int[] queued = new int[1];
-			this.index.forEach(identifierMatcher, anonymousToo,
-					(source) -> queued[0] += source.offer(idLine, event, false) ? 1 : 0);
-			return queued[0];
-		}
-		int[] queued = new int[1];
-		if (anonymousToo) {
-			byte[] idLine = localIdUnless(ownId);
-			this.index.forEach((identifier) -> false, true,
-					(source) -> queued[0] += source.offer(idLine, event, false) ? 1 : 0);
-		}
-		for (String identifier : this.index.identifiers()) {
-			if (identifierMatcher.test(identifier)) {
-				queued[0] += sendToStream(identifier, ownId, event);
+		byte[] idLine = localIdUnless(ownId);
+		Deliveries deliveries = new Deliveries();
+		// Taken first: a stream that leaves during this broadcast was fed as a live one, and must not be fed again.
+		List<String> departedBefore = (this.journal != null) ? List.copyOf(this.journal.departedStreams()) : List.of();
+		int queued;
+		// Settled whatever happens, or the sources whose writer role it took would never be written again.
+		try {
+			if (this.journal == null) {
+				this.index.forEach(identifierMatcher, anonymousToo, (source) -> deliveries.offer(source, idLine, event));
+			}
+			else {
+				if (anonymousToo) {
+					this.index.forEach((identifier) -> false, true, (source) -> deliveries.offer(source, idLine, event));
+				}
+				for (String identifier : this.index.identifiers()) {
+					if (identifierMatcher.test(identifier)) {
+						sendToStream(identifier, ownId, event, deliveries);
+					}
+				}
 			}
 		}
-		for (String identifier : this.journal.departedStreams()) {
-			if (!this.index.isLive(identifier) && identifierMatcher.test(identifier)) {
-				sendToStream(identifier, ownId, event);
+		finally {
+			queued = deliveries.settle(this.writers);
+		}
+		if (this.journal != null) {
+			Deliveries departed = new Deliveries();
+			try {
+				for (String identifier : departedBefore) {
+					if (!this.index.isLive(identifier) && identifierMatcher.test(identifier)) {
+						sendToStream(identifier, ownId, event, departed);
+					}
+				}
+			}
+			finally {
+				// A stream that came back meanwhile may have taken the event live.
+				departed.settle(this.writers);
 			}
 		}
-		return queued[0];
+		return queued;
 	}
 
 	private static byte @Nullable [] localIdUnless(@Nullable String ownId) {

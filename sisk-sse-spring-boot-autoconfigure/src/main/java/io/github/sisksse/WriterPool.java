@@ -1,11 +1,15 @@
 package io.github.sisksse;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.locks.LockSupport;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -20,7 +24,8 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
  * cannot keep a worker for itself and no worker ever waits on a client. It also watches the connections whose
  * client stopped taking bytes, and ends those stalled for longer than the write timeout.
  * <p>
- * <b>Thread safety.</b> The ready-queue is a {@link LinkedBlockingQueue}; a connection is in it at most once,
+ * <b>Thread safety.</b> The ready-queue is a lock-free {@link ConcurrentLinkedQueue}, and idle workers park until
+ * a new turn unparks one; a connection is in the queue at most once,
  * because only the holder of its writer role (see {@link DefaultEventSource}) may schedule it, so its size is
  * bounded by the number of connections. The stalled set is concurrent and likewise bounded. Workers share nothing
  * else.
@@ -41,7 +46,13 @@ final class WriterPool {
 
 	};
 
-	private final LinkedBlockingQueue<Turn> ready = new LinkedBlockingQueue<>();
+	/** How many turns of one {@link #scheduleAll} share a queue entry. */
+	private static final int CHUNK = 64;
+
+	private final ConcurrentLinkedQueue<Turn> ready = new ConcurrentLinkedQueue<>();
+
+	/** Workers parked for want of turns, woken one per new turn at most. */
+	private final ConcurrentLinkedDeque<Thread> idle = new ConcurrentLinkedDeque<>();
 
 	private final Set<Stallable> stalled = ConcurrentHashMap.newKeySet();
 
@@ -86,19 +97,70 @@ final class WriterPool {
 			return false;
 		}
 		this.ready.add(turn);
+		wake(1);
 		// Lost a race with stop(): take the turn back unless stop() already took it over.
 		return this.running || !this.ready.remove(turn);
 	}
 
-	private void work() {
-		while (this.running) {
-			Turn turn;
-			try {
-				turn = this.ready.take();
+	/**
+	 * Give each connection a turn; the caller holds their writer roles and hands them over. If the pool has
+	 * stopped, the turns are abandoned on this thread.
+	 */
+	void scheduleAll(List<? extends Turn> turns) {
+		if (turns.isEmpty()) {
+			return;
+		}
+		if (!this.running) {
+			turns.forEach(Turn::abandon);
+			return;
+		}
+		// In chunks: one queue entry (and at most one wake-up) per CHUNK turns, which the workers share out.
+		List<Turn> chunks = new ArrayList<>(turns.size() / CHUNK + 1);
+		for (int from = 0; from < turns.size(); from += CHUNK) {
+			chunks.add((turns.size() <= 1) ? turns.get(0)
+					: new Chunk(List.copyOf(turns.subList(from, Math.min(turns.size(), from + CHUNK)))));
+		}
+		this.ready.addAll(chunks);
+		wake(chunks.size());
+		if (!this.running) {
+			// Lost a race with stop(): abandon the turns it did not take over.
+			for (Turn chunk : chunks) {
+				if (this.ready.remove(chunk)) {
+					chunk.abandon();
+				}
 			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
+		}
+	}
+
+	/**
+	 * Unpark up to this many idle workers: adding a turn costs a lock-free offer, and a signal only when a worker
+	 * waits.
+	 */
+	private void wake(int turns) {
+		for (int i = 0; i < turns; i++) {
+			Thread worker = this.idle.poll();
+			if (worker == null) {
 				return;
+			}
+			LockSupport.unpark(worker);
+		}
+	}
+
+	private void work() {
+		Thread self = Thread.currentThread();
+		while (this.running) {
+			Turn turn = this.ready.poll();
+			if (turn == null) {
+				// Park only once registered as idle and still finding nothing: a turn added after the poll above
+				// either sees this worker in the idle deque and unparks it, or is found by the second poll.
+				this.idle.push(self);
+				turn = this.ready.poll();
+				if (turn == null) {
+					LockSupport.park(this);
+					this.idle.remove(self);
+					continue;
+				}
+				this.idle.remove(self);
 			}
 			if (turn == STOP) {
 				return;
@@ -161,6 +223,7 @@ final class WriterPool {
 		for (int i = 0; i < this.workers; i++) {
 			this.ready.add(STOP);
 		}
+		wake(this.workers);
 	}
 
 	/**
@@ -191,6 +254,31 @@ final class WriterPool {
 		 * The stall that began at the given time lasted longer than the write timeout.
 		 */
 		void writeTimedOut(long stalledSinceNanos);
+
+	}
+
+	/**
+	 * Turns scheduled together, run one after the other by one worker: each is still one batch for its
+	 * connection, which queues its next turn behind everything else.
+	 */
+	private record Chunk(List<? extends Turn> turns) implements Turn {
+
+		@Override
+		public void run() {
+			for (Turn turn : this.turns) {
+				try {
+					turn.run();
+				}
+				catch (Throwable ex) {
+					logger.error("An event source writer turn failed", ex);
+				}
+			}
+		}
+
+		@Override
+		public void abandon() {
+			this.turns.forEach(Turn::abandon);
+		}
 
 	}
 
