@@ -26,8 +26,8 @@ import org.springframework.util.Assert;
 
 /**
  * The registry: a facade over the {@link SourceIndex} (who is connected), the {@link Admission} limits, the
- * {@link StreamJournal} (replay, when there is a history) and the {@link WriterPool}; and the
- * {@link SmartLifecycle} that closes every source at shutdown.
+ * {@link StreamJournal} (replay, when there is a history), the {@link Publisher} (sending) and the
+ * {@link WriterPool}; and the {@link SmartLifecycle} that closes every source at shutdown.
  * <p>
  * <b>Thread safety.</b> Every part is thread-safe on its own; this class adds only the order in which it calls
  * them. With replay, a stream's lock (from the journal) makes recording an event and queueing it for the stream's
@@ -68,6 +68,8 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	private final @Nullable StreamJournal journal;
 
 	private final WriterPool writers;
+
+	private final Publisher publisher;
 
 	private final @Nullable ThreadPoolTaskScheduler ownScheduler;
 
@@ -118,6 +120,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 				(this.retry != null) ? this.retry : Duration.ofSeconds(5));
 		this.journal = (settings.history != null) ? new StreamJournal(settings.history, settings.replayWindow) : null;
 		this.resetEventName = settings.resetEventName;
+		this.publisher = new Publisher(this.encoder, this.index, this.journal, this.writers);
 	}
 
 	@Override
@@ -279,136 +282,23 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 
 	@Override
 	public boolean sendFrom(DefaultEventSource source, Object data) {
-		byte[] event = this.encoder.encode(data);
-		String ownId = ownId(data);
-		String identifier = source.identifier();
-		if (identifier == null || this.journal == null) {
-			return source.offer(localIdUnless(ownId), event, true);
-		}
-		DefaultEventSource.Offer offer;
-		Lock stream = this.journal.lock(identifier);
-		stream.lock();
-		try {
-			// A source just replaced may still be open for a moment, and an event recorded for it now would reach
-			// neither it (ending) nor its successor (already replayed).
-			if (!this.index.sources(identifier).contains(source)) {
-				return false;
-			}
-			offer = source.enqueue(this.journal.record(identifier, ownId, event).idLine(), event, true);
-		}
-		finally {
-			stream.unlock();
-		}
-		return source.settle(offer);
+		return this.publisher.sendFrom(source, data);
 	}
 
 	@Override
 	public int send(String identifier, Object data) {
 		Assert.notNull(identifier, "Event source identifier must not be null");
-		return sendToStream(identifier, ownId(data), this.encoder.encode(data));
-	}
-
-	/**
-	 * Record an event in the stream's history, if any, and queue it for the stream's live sources, atomically
-	 * with respect to a source of the stream opening with a replay.
-	 */
-	private int sendToStream(String identifier, @Nullable String ownId, byte[] event) {
-		Deliveries deliveries = new Deliveries();
-		try {
-			sendToStream(identifier, ownId, event, deliveries);
-		}
-		finally {
-			deliveries.settle(this.writers);
-		}
-		return deliveries.queued();
-	}
-
-	private void sendToStream(String identifier, @Nullable String ownId, byte[] event, Deliveries deliveries) {
-		if (this.journal == null) {
-			byte[] idLine = localIdUnless(ownId);
-			for (DefaultEventSource source : this.index.sources(identifier)) {
-				deliveries.offer(source, idLine, event);
-			}
-			return;
-		}
-		Lock stream = this.journal.lock(identifier);
-		stream.lock();
-		try {
-			byte[] idLine = this.journal.record(identifier, ownId, event).idLine();
-			for (DefaultEventSource source : this.index.sources(identifier)) {
-				// Settled after the lock is released: ending an overflowing source runs listeners and callbacks.
-				deliveries.offer(source, idLine, event);
-			}
-		}
-		finally {
-			stream.unlock();
-		}
+		return this.publisher.send(identifier, data);
 	}
 
 	@Override
 	public int broadcast(Object data) {
-		return broadcast(data, (identifier) -> true, true);
+		return this.publisher.broadcast(data);
 	}
 
 	@Override
 	public int broadcast(Object data, Predicate<String> identifierMatcher) {
-		return broadcast(data, identifierMatcher, false);
-	}
-
-	/**
-	 * Send to every matching source: encoded once, then one O(1) enqueue per source. With replay, each stream is
-	 * recorded, and so are those whose client is between two connections within the replay window.
-	 */
-	private int broadcast(Object data, Predicate<String> identifierMatcher, boolean anonymousToo) {
-		byte[] event = this.encoder.encode(data);
-		String ownId = ownId(data);
-		byte[] idLine = localIdUnless(ownId);
-		Deliveries deliveries = new Deliveries();
-		// Taken first: a stream that leaves during this broadcast was fed as a live one, and must not be fed again.
-		List<String> departedBefore = (this.journal != null) ? List.copyOf(this.journal.departedStreams()) : List.of();
-		int queued;
-		// Settled whatever happens, or the sources whose writer role it took would never be written again.
-		try {
-			if (this.journal == null) {
-				this.index.forEach(identifierMatcher, anonymousToo, (source) -> deliveries.offer(source, idLine, event));
-			}
-			else {
-				if (anonymousToo) {
-					this.index.forEach((identifier) -> false, true, (source) -> deliveries.offer(source, idLine, event));
-				}
-				for (String identifier : this.index.identifiers()) {
-					if (identifierMatcher.test(identifier)) {
-						sendToStream(identifier, ownId, event, deliveries);
-					}
-				}
-			}
-		}
-		finally {
-			queued = deliveries.settle(this.writers);
-		}
-		if (this.journal != null) {
-			Deliveries departed = new Deliveries();
-			try {
-				for (String identifier : departedBefore) {
-					if (!this.index.isLive(identifier) && identifierMatcher.test(identifier)) {
-						sendToStream(identifier, ownId, event, departed);
-					}
-				}
-			}
-			finally {
-				// A stream that came back meanwhile may have taken the event live.
-				departed.settle(this.writers);
-			}
-		}
-		return queued;
-	}
-
-	private static byte @Nullable [] localIdUnless(@Nullable String ownId) {
-		return (ownId != null) ? null : DefaultEventSource.LOCAL_ID;
-	}
-
-	private static @Nullable String ownId(Object data) {
-		return (data instanceof ServerSentEvent<?> event) ? event.id() : null;
+		return this.publisher.broadcast(data, identifierMatcher);
 	}
 
 	@Override

@@ -23,7 +23,7 @@ final class Deliveries {
 	private int queued;
 
 	/**
-	 * Queue the event for the source, leaving what follows to {@link #settle()}.
+	 * Queue the event for the source, leaving what follows to {@link #settle(WriterPool)}.
 	 */
 	void offer(DefaultEventSource source, byte @Nullable [] idLine, byte[] event) {
 		add(source, source.enqueue(idLine, event, false));
@@ -34,7 +34,7 @@ final class Deliveries {
 			case QUEUED -> this.queued++;
 			case QUEUED_TURN -> {
 				this.queued++;
-				this.turns.add(source);
+				this.turns.add(source.turn());
 			}
 			case CLOSED -> {
 			}

@@ -25,10 +25,10 @@ public interface EventSourceConnection {
 	 */
 	static Optional<EventSourceConnection> of(@Nullable Object returnValue) {
 		if (returnValue instanceof DefaultEventSource source) {
-			return Optional.of(source);
+			return Optional.of(source.connection());
 		}
-		if (returnValue instanceof DefaultEventSource.Emitter emitter) {
-			return Optional.of(emitter.source());
+		if (returnValue instanceof SourceEmitter emitter) {
+			return Optional.of(emitter.source().connection());
 		}
 		return Optional.empty();
 	}

@@ -26,7 +26,7 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
  * <p>
  * <b>Thread safety.</b> The ready-queue is a lock-free {@link ConcurrentLinkedQueue}, and idle workers park until
  * a new turn unparks one; a connection is in the queue at most once,
- * because only the holder of its writer role (see {@link DefaultEventSource}) may schedule it, so its size is
+ * because only the holder of its writer role (see {@link ConnectionWriter}) may schedule it, so its size is
  * bounded by the number of connections. The stalled set is concurrent and likewise bounded. Workers share nothing
  * else.
  */

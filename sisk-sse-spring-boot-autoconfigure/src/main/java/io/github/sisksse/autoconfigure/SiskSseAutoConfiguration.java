@@ -59,6 +59,8 @@ public final class SiskSseAutoConfiguration {
 
 	private static final String TOMCAT = "org.apache.catalina.startup.Tomcat";
 
+	private static final String JETTY = "org.eclipse.jetty.server.Server";
+
 	/**
 	 * The name of a {@link TaskScheduler} bean for the registry's timers, if the application wants to provide one.
 	 */
@@ -107,7 +109,9 @@ public final class SiskSseAutoConfiguration {
 	 * serves nothing else. Say so at start-up when nothing keeps streams below that limit.
 	 */
 	private static void warnIfStreamsCanStarveTheConnector(SiskSseProperties properties, Environment environment) {
-		if (!ClassUtils.isPresent(TOMCAT, SiskSseAutoConfiguration.class.getClassLoader())) {
+		ClassLoader classLoader = SiskSseAutoConfiguration.class.getClassLoader();
+		// With Jetty present, Spring Boot starts Jetty, whose connections are not limited by default.
+		if (!ClassUtils.isPresent(TOMCAT, classLoader) || ClassUtils.isPresent(JETTY, classLoader)) {
 			return;
 		}
 		int containerLimit = environment.getProperty("server.tomcat.max-connections", Integer.class, 8192);
