@@ -214,8 +214,9 @@ class SampleApplicationTests {
 		assertThat(this.properties.getMaxLifetime()).isNull();
 		assertThat(this.properties.getRetry()).isEqualTo(Duration.ofSeconds(3));
 		assertThat(this.properties.getDuplicateIdentifier()).isEqualTo(DuplicateIdentifierPolicy.REPLACE);
-		assertThat(this.properties.getWriterThreads()).isEqualTo(4);
+		assertThat(this.properties.getWriterThreads()).isEqualTo(2);
 		assertThat(this.properties.getWriteTimeout()).isEqualTo(Duration.ofSeconds(30));
+		assertThat(this.properties.getBindTimeout()).isEqualTo(Duration.ofSeconds(10));
 		assertThat(this.properties.getMaxConnections()).isEqualTo(8000);
 		assertThat(this.properties.getMaxConnectionsPerClient()).isEqualTo(50);
 		assertThat(this.properties.isApplicationEvents()).isTrue();
