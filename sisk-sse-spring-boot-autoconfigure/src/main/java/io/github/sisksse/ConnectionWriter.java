@@ -142,8 +142,13 @@ final class ConnectionWriter implements WriterPool.Turn, WriterPool.Stallable {
 
 	@Override
 	public void abandon() {
-		this.owner.abort(CloseReason.SHUTDOWN);
-		run();
+		try {
+			this.owner.abort(CloseReason.SHUTDOWN);
+		}
+		finally {
+			// The turn completes the response and releases the role, whatever ending the source did.
+			run();
+		}
 	}
 
 	/**

@@ -18,8 +18,9 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * writer role) and the {@link ConnectionTimers}; its {@link SourceConnection} is the side that the transport, the
  * timers and the writer report to, and the one that ends the source.
  * <p>
- * <b>Thread safety.</b> This object's monitor ({@code synchronized (this)}; not a separate lock object, as a
- * broadcast touches every connection and each object is one more cache miss) is the one lock of the connection:
+ * <b>Thread safety.</b> The monitor of the connection's private {@link OutboundQueue} is the one lock of the
+ * connection (not a lock object of its own, as a broadcast touches every connection and each object is one more
+ * cache miss; not this object, which the application holds):
  * it guards the queue, the lifecycle state, the headers and the writer role, whose classes have no lock of their
  * own. It is held only for a few field updates: never while writing, never while running listeners or user
  * callbacks. Senders encode on their own thread and append under the lock.
@@ -52,11 +53,12 @@ final class DefaultEventSource implements EventSource {
 
 	private final ConnectionTimers timers;
 
-	// Guarded by this (the connection's lock)
-
+	/** The connection's queue, and its monitor: the one lock of the connection. */
 	private final OutboundQueue queue;
 
-	private final ConnectionLifecycle lifecycle = new ConnectionLifecycle(this);
+	// Guarded by the queue's monitor
+
+	private final ConnectionLifecycle lifecycle;
 
 	private final ResponseHeaders headers = new ResponseHeaders();
 
@@ -69,6 +71,7 @@ final class DefaultEventSource implements EventSource {
 		this.settings = settings;
 		this.host = host;
 		this.queue = settings.newQueue();
+		this.lifecycle = new ConnectionLifecycle(this.queue);
 		// The first write commits the response headers, so the client sees the stream open at once.
 		this.queue.add(Frame.control(settings.openFrame()));
 		this.connection = new SourceConnection(this, settings, host, this.queue, this.lifecycle, this.headers);
@@ -97,7 +100,7 @@ final class DefaultEventSource implements EventSource {
 	@Override
 	public EventSource header(String name, String value) {
 		ResponseHeaders.check(name, value);
-		synchronized (this) {
+		synchronized (this.queue) {
 			this.headers.add(name, value);
 		}
 		return this;
@@ -143,7 +146,7 @@ final class DefaultEventSource implements EventSource {
 
 	@Override
 	public boolean isOpen() {
-		synchronized (this) {
+		synchronized (this.queue) {
 			return this.lifecycle.isOpen();
 		}
 	}
@@ -156,7 +159,7 @@ final class DefaultEventSource implements EventSource {
 	@Override
 	public EventSourceInfo info() {
 		int queued;
-		synchronized (this) {
+		synchronized (this.queue) {
 			queued = this.queue.events();
 		}
 		long lastWrite = this.connection.lastWriteMillis();
@@ -185,7 +188,7 @@ final class DefaultEventSource implements EventSource {
 	}
 
 	boolean isBound() {
-		synchronized (this) {
+		synchronized (this.queue) {
 			return this.writer.isBound();
 		}
 	}
@@ -219,7 +222,7 @@ final class DefaultEventSource implements EventSource {
 	 * may end the source and so run listeners and user callbacks.
 	 */
 	Offer enqueue(byte @Nullable [] idLine, byte[] bytes, boolean ownSend) {
-		synchronized (this) {
+		synchronized (this.queue) {
 			if (!this.lifecycle.isOpen()) {
 				return Offer.CLOSED;
 			}
@@ -266,7 +269,7 @@ final class DefaultEventSource implements EventSource {
 	 * else; not bounded by the queue limits, as the history has bounds of its own.
 	 */
 	void replay(List<StoredEvent> missed, byte @Nullable [] reset, byte @Nullable [] position) {
-		synchronized (this) {
+		synchronized (this.queue) {
 			for (StoredEvent event : missed) {
 				if (event.frame().length > 0) {
 					this.queue.add(new Frame(event.idLine(), 0, event.frame(), Frame.Kind.REPLAYED));

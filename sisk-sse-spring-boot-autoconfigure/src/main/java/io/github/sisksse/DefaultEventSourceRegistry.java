@@ -303,13 +303,24 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 
 	@Override
 	public void ended(DefaultEventSource source) {
+		String identifier = source.identifier();
+		// Marked departed before it leaves the index, so that a broadcast under way sees the stream either live or
+		// departed, never neither; unmarked if it turns out not to be the stream's last source.
+		List<DefaultEventSource> live = (identifier != null) ? this.index.sources(identifier) : List.of();
+		boolean lastOne = this.journal != null && live.size() == 1 && live.get(0) == source;
+		if (lastOne) {
+			this.journal.departed(Objects.requireNonNull(identifier));
+		}
 		SourceIndex.Removal removal = this.index.remove(source);
+		if (lastOne && removal != SourceIndex.Removal.REMOVED_LAST) {
+			this.journal.arrived(identifier);
+		}
 		if (removal == SourceIndex.Removal.ABSENT) {
 			return;
 		}
 		this.admission.release(source.remoteAddress());
-		if (removal == SourceIndex.Removal.REMOVED_LAST && this.journal != null) {
-			this.journal.departed(Objects.requireNonNull(source.identifier()));
+		if (removal == SourceIndex.Removal.REMOVED_LAST && !lastOne && this.journal != null) {
+			this.journal.departed(Objects.requireNonNull(identifier));
 		}
 	}
 

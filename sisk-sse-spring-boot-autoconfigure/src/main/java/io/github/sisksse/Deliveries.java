@@ -51,14 +51,28 @@ final class Deliveries {
 	 * @return how many sources the event was queued for
 	 */
 	int settle(WriterPool writers) {
-		writers.scheduleAll(this.turns);
+		List<WriterPool.Turn> turns = List.copyOf(this.turns);
 		this.turns.clear();
-		for (int i = 0; i < this.others.size(); i++) {
-			this.queued += this.others.get(i).settle(this.otherOffers.get(i)) ? 1 : 0;
+		try {
+			writers.scheduleAll(turns);
 		}
-		this.others.clear();
-		this.otherOffers.clear();
+		finally {
+			for (int i = 0; i < this.others.size(); i++) {
+				this.queued += this.others.get(i).settle(this.otherOffers.get(i)) ? 1 : 0;
+			}
+			this.others.clear();
+			this.otherOffers.clear();
+		}
 		return this.queued;
+	}
+
+	/**
+	 * Settle now if many turns are waiting, so that a long send does not keep them from the writers.
+	 */
+	void settleIfMany(WriterPool writers) {
+		if (this.turns.size() >= 64) {
+			settle(writers);
+		}
 	}
 
 	/**

@@ -9,8 +9,9 @@ import org.jspecify.annotations.Nullable;
  * The frames waiting to be written to one connection, with the bounds that keep a client that does not read
  * from holding more than its share of memory.
  * <p>
- * <b>Thread safety.</b> None of its own: every method is called with the owning connection's lock held. It does
- * no I/O and calls no other code; its methods return what the caller must do next.
+ * <b>Thread safety.</b> Its monitor is the connection's one lock, and every method is called with it held (by the
+ * connection's parts, which it guards too). It does no I/O and calls no other code; its methods return what the
+ * caller must do next.
  * <p>
  * <b>Bounds.</b> Application events count against {@code maxEvents} and {@code maxBytes}, and so does the batch
  * handed to the network that the network has not yet accepted ({@link #inFlight}). Replayed events, pings and

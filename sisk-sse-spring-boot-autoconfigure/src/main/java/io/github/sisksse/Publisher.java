@@ -1,6 +1,8 @@
 package io.github.sisksse;
 
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.Lock;
 import java.util.function.Predicate;
 
@@ -127,8 +129,7 @@ final class Publisher {
 		String ownId = ownId(data);
 		byte[] idLine = localIdUnless(ownId);
 		Deliveries deliveries = new Deliveries();
-		// Taken first: a stream that leaves during this broadcast was fed as a live one, and must not be fed again.
-		List<String> departedBefore = (this.journal != null) ? List.copyOf(this.journal.departedStreams()) : List.of();
+		Set<String> fed = new HashSet<>();
 		int queued;
 		// Settled whatever happens, or the sources whose writer role it took would never be written again.
 		try {
@@ -142,6 +143,9 @@ final class Publisher {
 				for (String identifier : this.index.identifiers()) {
 					if (identifierMatcher.test(identifier)) {
 						sendToStream(identifier, ownId, event, deliveries);
+						fed.add(identifier);
+						// History calls may be slow: do not keep the sources queued so far from their writers.
+						deliveries.settleIfMany(this.writers);
 					}
 				}
 			}
@@ -150,16 +154,17 @@ final class Publisher {
 			queued = deliveries.settle(this.writers);
 		}
 		if (this.journal != null) {
+			// Streams whose client is between two connections, including those that left while the live ones were
+			// fed: each recorded once (a stream that came back meanwhile gets the event live, under its lock).
 			Deliveries departed = new Deliveries();
 			try {
-				for (String identifier : departedBefore) {
-					if (!this.index.isLive(identifier) && identifierMatcher.test(identifier)) {
+				for (String identifier : this.journal.departedStreams()) {
+					if (!fed.contains(identifier) && identifierMatcher.test(identifier)) {
 						sendToStream(identifier, ownId, event, departed);
 					}
 				}
 			}
 			finally {
-				// A stream that came back meanwhile may have taken the event live.
 				departed.settle(this.writers);
 			}
 		}

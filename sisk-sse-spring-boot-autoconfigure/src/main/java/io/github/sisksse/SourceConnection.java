@@ -14,7 +14,7 @@ import org.springframework.web.util.DisconnectedClientHelper;
  * same parts (queue, lifecycle, headers), and creates and owns the writer and the timers, which report to it.
  * <p>
  * <b>Thread safety.</b> No lock of its own: what it shares with the source is guarded by the connection's monitor,
- * the {@link DefaultEventSource} object, held only for a few field updates and never while writing, running
+ * that of its private {@link OutboundQueue}, held only for a few field updates and never while writing, running
  * listeners or completing the {@code closed} future. Its activity counters are volatile: written by the
  * writer-role holder (or the application, for the idle time), read by the timers and by monitoring.
  */
@@ -57,7 +57,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 		this.queue = queue;
 		this.lifecycle = lifecycle;
 		this.headers = headers;
-		this.writer = new ConnectionWriter(source, queue, lifecycle, settings.writers(), this, logger);
+		this.writer = new ConnectionWriter(queue, queue, lifecycle, settings.writers(), this, logger);
 		this.timers = new ConnectionTimers(settings.scheduler(), settings.encoder(), settings.pingInterval(),
 				settings.pingFrame(), this);
 	}
@@ -117,7 +117,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 			@Nullable Throwable cause) {
 		CloseReason finalReason;
 		boolean turn;
-		synchronized (this.source) {
+		synchronized (this.queue) {
 			finalReason = this.lifecycle.end(why, graceful);
 			if (finalReason == null) {
 				return;
@@ -155,21 +155,21 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 
 	@Override
 	public void prepareResponse(HttpHeaders headers) {
-		synchronized (this.source) {
+		synchronized (this.queue) {
 			this.headers.writeTo(headers);
 		}
 	}
 
 	@Override
 	public boolean isFinished() {
-		synchronized (this.source) {
+		synchronized (this.queue) {
 			return this.lifecycle.isClosed();
 		}
 	}
 
 	@Override
 	public void bind(Sink sink) {
-		synchronized (this.source) {
+		synchronized (this.queue) {
 			this.writer.bind(sink);
 			this.headers.committed();
 		}
@@ -180,7 +180,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 
 	@Override
 	public void writable() {
-		synchronized (this.source) {
+		synchronized (this.queue) {
 			this.writer.writable();
 		}
 		scheduleIfClaimed();
@@ -198,7 +198,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 
 	@Override
 	public void completed() {
-		synchronized (this.source) {
+		synchronized (this.queue) {
 			this.writer.responseCompleted();
 		}
 		end(CloseReason.CLIENT_GONE, false, false, null, null);
@@ -267,7 +267,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 	@Override
 	public void ping(byte[] frame) {
 		boolean turn = false;
-		synchronized (this.source) {
+		synchronized (this.queue) {
 			if (this.lifecycle.isOpen() && this.writer.isBound() && this.queue.offerPing(frame)) {
 				turn = this.writer.claim();
 			}
@@ -280,7 +280,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 	@Override
 	public void bindDeadlinePassed() {
 		boolean unbound;
-		synchronized (this.source) {
+		synchronized (this.queue) {
 			unbound = !this.writer.isBound() && !this.lifecycle.isClosed();
 		}
 		if (unbound) {
@@ -294,7 +294,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 	 */
 	private void scheduleIfClaimed() {
 		boolean turn;
-		synchronized (this.source) {
+		synchronized (this.queue) {
 			turn = this.writer.claim();
 		}
 		if (turn) {

@@ -111,7 +111,7 @@ final class WriterPool {
 			return;
 		}
 		if (!this.running) {
-			turns.forEach(Turn::abandon);
+			turns.forEach(WriterPool::abandon);
 			return;
 		}
 		// In chunks: one queue entry (and at most one wake-up) per CHUNK turns, which the workers share out.
@@ -126,7 +126,7 @@ final class WriterPool {
 			// Lost a race with stop(): abandon the turns it did not take over.
 			for (Turn chunk : chunks) {
 				if (this.ready.remove(chunk)) {
-					chunk.abandon();
+					abandon(chunk);
 				}
 			}
 		}
@@ -156,11 +156,19 @@ final class WriterPool {
 				this.idle.push(self);
 				turn = this.ready.poll();
 				if (turn == null) {
+					// An interrupt (from a callback, say) would make park return at once, for ever: clear it.
+					if (Thread.interrupted() && !this.running) {
+						this.idle.remove(self);
+						return;
+					}
 					LockSupport.park(this);
 					this.idle.remove(self);
 					continue;
 				}
-				this.idle.remove(self);
+				if (!this.idle.remove(self)) {
+					// A producer woke this worker, which is busy now: pass the wake-up on.
+					wake(1);
+				}
 			}
 			if (turn == STOP) {
 				return;
@@ -217,13 +225,17 @@ final class WriterPool {
 		if (this.sweeper != null) {
 			this.sweeper.cancel(false);
 		}
-		for (Turn turn = this.ready.poll(); turn != null; turn = this.ready.poll()) {
-			turn.abandon();
+		try {
+			for (Turn turn = this.ready.poll(); turn != null; turn = this.ready.poll()) {
+				abandon(turn);
+			}
 		}
-		for (int i = 0; i < this.workers; i++) {
-			this.ready.add(STOP);
+		finally {
+			for (int i = 0; i < this.workers; i++) {
+				this.ready.add(STOP);
+			}
+			wake(this.workers);
 		}
-		wake(this.workers);
 	}
 
 	/**
@@ -258,10 +270,28 @@ final class WriterPool {
 	}
 
 	/**
-	 * Turns scheduled together, run one after the other by one worker: each is still one batch for its
-	 * connection, which queues its next turn behind everything else.
+	 * Abandon a turn; a failure is logged and stops nothing else.
 	 */
-	private record Chunk(List<? extends Turn> turns) implements Turn {
+	private static void abandon(Turn turn) {
+		try {
+			turn.abandon();
+		}
+		catch (Throwable ex) {
+			logger.error("Abandoning an event source writer turn failed", ex);
+		}
+	}
+
+	/**
+	 * Turns scheduled together, run one after the other by one worker: each is still one batch for its
+	 * connection, which queues its next turn behind everything else. Compared by identity.
+	 */
+	private static final class Chunk implements Turn {
+
+		private final List<? extends Turn> turns;
+
+		Chunk(List<? extends Turn> turns) {
+			this.turns = turns;
+		}
 
 		@Override
 		public void run() {
@@ -277,7 +307,7 @@ final class WriterPool {
 
 		@Override
 		public void abandon() {
-			this.turns.forEach(Turn::abandon);
+			this.turns.forEach(WriterPool::abandon);
 		}
 
 	}
