@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -86,7 +87,7 @@ class SlowClientHttpTests extends HttpTestSupport {
 			await().atMost(LONG_WAIT).until(() -> this.registry.find((id) -> id.startsWith("stuck-")).isEmpty());
 			assertThat(this.reasons.keySet()).allMatch((id) -> !id.startsWith("stuck-")
 					|| this.reasons.get(id) == CloseReason.WRITE_TIMEOUT || this.reasons.get(id) == CloseReason.QUEUE_OVERFLOW);
-			await().atMost(LONG_WAIT).until(() -> this.requests.stuckInFlight() == 0);
+			await().atMost(LONG_WAIT).until(() -> this.requests.inFlight("stuck") == 0);
 		}
 		finally {
 			for (Socket socket : stuck) {
@@ -171,7 +172,7 @@ class SlowClientHttpTests extends HttpTestSupport {
 		}
 		await().atMost(LONG_WAIT).untilAsserted(() -> {
 			assertThat(this.registry.find((id) -> id.startsWith("reset-"))).isEmpty();
-			assertThat(this.requests.inFlight).hasValue(0);
+			assertThat(this.requests.inFlight("reset")).isZero();
 		});
 	}
 
@@ -187,7 +188,7 @@ class SlowClientHttpTests extends HttpTestSupport {
 				}
 			}
 			assertThat(source.whenClosed()).succeedsWithin(LONG_WAIT).isEqualTo(CloseReason.WRITE_TIMEOUT);
-			await().atMost(LONG_WAIT).until(() -> this.requests.stuckInFlight() == 0);
+			await().atMost(LONG_WAIT).until(() -> this.requests.inFlight("stuck") == 0);
 		}
 	}
 
@@ -253,23 +254,25 @@ class SlowClientHttpTests extends HttpTestSupport {
 	@Configuration(proxyBeanMethods = false)
 	static class RequestsInFlight {
 
-		final AtomicInteger inFlight = new AtomicInteger();
+		/** Requests not completed yet, by the prefix of their stream identifier ("stuck" for "stuck-12"). */
+		private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
 
-		final AtomicInteger stuck = new AtomicInteger();
+		int inFlight(String kind) {
+			AtomicInteger count = this.inFlight.get(kind);
+			return (count != null) ? count.get() : 0;
+		}
 
-		int stuckInFlight() {
-			return this.stuck.get();
+		private AtomicInteger counter(HttpServletRequest request) {
+			String id = request.getParameter("id");
+			String kind = (id != null && id.indexOf('-') > 0) ? id.substring(0, id.indexOf('-')) : "other";
+			return this.inFlight.computeIfAbsent(kind, (key) -> new AtomicInteger());
 		}
 
 		@Bean
 		FilterRegistrationBean<Filter> requestsInFlightFilter() {
 			Filter filter = (request, response, chain) -> {
-				String query = ((HttpServletRequest) request).getQueryString();
-				boolean isStuck = query != null && query.contains("stuck");
-				this.inFlight.incrementAndGet();
-				if (isStuck) {
-					this.stuck.incrementAndGet();
-				}
+				AtomicInteger counter = counter((HttpServletRequest) request);
+				counter.incrementAndGet();
 				try {
 					chain.doFilter(request, response);
 				}
@@ -279,7 +282,7 @@ class SlowClientHttpTests extends HttpTestSupport {
 
 							@Override
 							public void onComplete(AsyncEvent event) {
-								done(isStuck);
+								counter.decrementAndGet();
 							}
 
 							@Override
@@ -297,20 +300,13 @@ class SlowClientHttpTests extends HttpTestSupport {
 						});
 					}
 					else {
-						done(isStuck);
+						counter.decrementAndGet();
 					}
 				}
 			};
 			FilterRegistrationBean<Filter> registration = new FilterRegistrationBean<>(filter);
 			registration.setDispatcherTypes(EnumSet.of(DispatcherType.REQUEST));
 			return registration;
-		}
-
-		private void done(boolean isStuck) {
-			this.inFlight.decrementAndGet();
-			if (isStuck) {
-				this.stuck.decrementAndGet();
-			}
 		}
 
 	}
