@@ -119,6 +119,13 @@ final class DefaultEventSource implements EventSource {
 	}
 
 	@Override
+	public boolean send(String eventName, Object data) {
+		Assert.hasLength(eventName, "Event name must not be empty");
+		Assert.notNull(data, "Data must not be null");
+		return send(ServerSentEvent.builder(data).event(eventName).build());
+	}
+
+	@Override
 	public CompletableFuture<CloseReason> waitForFail(Duration idleTimeout) {
 		Assert.isTrue(!idleTimeout.isNegative() && !idleTimeout.isZero(), "Wait-for-fail timeout must be positive");
 		this.connection.restartIdle();

@@ -69,6 +69,18 @@ public interface EventSource {
 	boolean send(ServerSentEvent<?> event);
 
 	/**
+	 * Send a message as a named event, which a page receives with {@code addEventListener(eventName, ...)}; the
+	 * data is serialised as in {@link #send(Object)}. A shortcut for
+	 * {@code send(ServerSentEvent.builder(data).event(eventName).build())}.
+	 * @param eventName the event name, not empty, without CR or LF
+	 * @param data the data to send
+	 * @return {@code true} if the event was queued for writing; {@code false} if the source is closed or closing,
+	 * or the event overflowed the queue and the source closed with {@link CloseReason#QUEUE_OVERFLOW}
+	 * @throws IllegalArgumentException if the name is empty or contains CR or LF, or the data cannot be serialised
+	 */
+	boolean send(String eventName, Object data);
+
+	/**
 	 * Close this source when nothing was written to it for the given time, like Sisk's {@code WaitForFail}: an
 	 * idle timeout, counted from this call and restarted by every successful write of an event (and of a ping
 	 * when {@code sisk.sse.ping.resets-wait-for-fail} is set). It never blocks; code that Sisk runs after

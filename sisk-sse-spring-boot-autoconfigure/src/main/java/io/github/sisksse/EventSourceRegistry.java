@@ -336,12 +336,12 @@ public interface EventSourceRegistry {
 		/**
 		 * Set the event that {@link EventSource#close()} sends last, so the page knows not to reconnect. Also sent
 		 * when a source is closed as idle, replaced or at shutdown; not at the end of its maximum lifetime.
-		 * @param name the event name, or {@code null} (the default) to send none
+		 * @param name the event name, or {@code null} (the default) or an empty name to send none
 		 * @param data the event data
 		 * @return this builder
 		 */
 		public Builder closeEvent(@Nullable String name, String data) {
-			this.closeEventName = name;
+			this.closeEventName = (name != null && !name.isEmpty()) ? name : null;
 			this.closeEventData = data;
 			return this;
 		}

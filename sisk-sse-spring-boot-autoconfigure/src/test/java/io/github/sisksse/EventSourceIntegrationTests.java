@@ -99,6 +99,17 @@ class EventSourceIntegrationTests extends HttpTestSupport {
 	}
 
 	@Test
+	void responseEntityStatusAndHeadersAreAppliedBeforeTheStreamStarts() {
+		SseClient client = connect("/entity?id=entity");
+		assertThat(client.status()).isEqualTo(202);
+		assertThat(client.headers().firstValue("X-Entity")).hasValue("yes");
+		assertThat(client.headers().firstValue("Content-Type")).hasValueSatisfying(
+				(type) -> assertThat(type).startsWith("text/event-stream"));
+		source("entity").send("through the entity");
+		await().atMost(WAIT).until(() -> client.data().contains("through the entity"));
+	}
+
+	@Test
 	void proxyFriendlyHeadersAreSentByDefault() {
 		SseClient client = connect("/open?id=plain");
 		assertThat(client.headers().allValues("Cache-Control")).containsExactly("no-cache");

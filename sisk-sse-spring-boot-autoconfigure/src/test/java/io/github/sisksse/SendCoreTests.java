@@ -239,6 +239,27 @@ class SendCoreTests {
 			.withMessageContaining("sisk.sse.max-connections=1");
 	}
 
+	@Test
+	void sendWithAnEventNameWritesThatEvent() {
+		DefaultEventSourceRegistry registry = registry(EventSourceRegistry.builder());
+		EventSource source = registry.open();
+		TestSink sink = bind(source, new TestSink());
+		assertThat(source.send("greeting", "hi")).isTrue();
+		await().atMost(Duration.ofSeconds(5)).until(() -> sink.text().contains("event: greeting\ndata: hi\n\n"));
+		org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> source.send("", "x"));
+		org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> source.send("a\nb", "x"));
+	}
+
+	@Test
+	void emptyCloseEventNameMeansNoCloseEvent() {
+		DefaultEventSourceRegistry registry = registry(EventSourceRegistry.builder().closeEvent("", "bye"));
+		EventSource source = registry.open();
+		TestSink sink = bind(source, new TestSink());
+		source.close();
+		await().atMost(Duration.ofSeconds(5)).untilTrue(sink.completed);
+		assertThat(sink.text()).doesNotContain("event:").doesNotContain("bye");
+	}
+
 	/**
 	 * An in-memory sink: ready, stuck (takes the bytes but says it is not ready, and never calls back), or
 	 * failing.

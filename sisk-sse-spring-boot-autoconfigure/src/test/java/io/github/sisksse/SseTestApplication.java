@@ -102,6 +102,13 @@ class SseTestApplication {
 			return sse.close();
 		}
 
+		@GetMapping("/entity")
+		org.springframework.http.ResponseEntity<EventSource> entity(@RequestParam String id) {
+			return org.springframework.http.ResponseEntity.status(org.springframework.http.HttpStatus.ACCEPTED)
+				.header("X-Entity", "yes")
+				.body(this.registry.open(id));
+		}
+
 		@GetMapping("/headers")
 		EventSource headers() {
 			return this.registry.open().header("Header-Key", "Header-value").header("Cache-Control", "no-store");

@@ -347,7 +347,7 @@ public class SiskSseProperties implements Validator {
 
 		/**
 		 * Name of the event sent by close() before the stream ends, also sent when a source is closed as idle,
-		 * replaced or at shutdown. None by default.
+		 * replaced or at shutdown. None by default, nor when empty.
 		 */
 		private @Nullable String name;
 
