@@ -373,11 +373,9 @@ public interface EventSourceRegistry {
 		}
 
 		/**
-		 * Set how long one write to a client may block before the source is closed with
-		 * {@link CloseReason#WRITE_TIMEOUT}. Independently, once a write has blocked for half a second the
-		 * registry's own writer pool lends a thread in its place (at most eight per configured writer), so that
-		 * other clients are not held up; the blocked thread itself is released when the write fails or the
-		 * container gives up on it (on Tomcat, after {@code server.tomcat.connection-timeout}).
+		 * Set how long a client may take no byte at all (it stopped reading) before its source is closed with
+		 * {@link CloseReason#WRITE_TIMEOUT} and its response completed. Writes never block: no thread waits on the
+		 * client meanwhile, and other clients are not held up.
 		 * @param writeTimeout a positive duration, 30 seconds by default
 		 * @return this builder
 		 */
