@@ -9,16 +9,15 @@ import org.springframework.util.Assert;
  * The writing side of one connection: the sink, the writer role, and the turns the {@link WriterPool} gives it,
  * each writing one batch of the connection's {@link OutboundQueue} without blocking.
  * <p>
- * <b>Thread safety.</b> Its fields are guarded by the connection's monitor (passed as {@code monitor}; no lock of
- * its own): the Turn and Stallable methods take it themselves, {@link #schedule()} is called without it, the other
- * methods with it held; it is never held while writing, completing the response or calling the {@link Owner}.
+ * <b>Thread safety.</b> Its fields are guarded by the connection's monitor, that of its queue (no lock of its
+ * own): the Turn and Stallable methods and {@link #scheduleIfWork()} take it themselves, {@link #schedule()} is
+ * called without it, the other methods with it held; it is never held while writing, completing the response or
+ * calling the {@link Owner}.
  * The <em>writer role</em> ({@link #claim()}) is handed to the pool; its holder is the only thread that touches the
  * sink, so bytes never interleave and frames keep their order. A client that does not take a batch at once is
  * awaited without a thread, until {@link #writable()}. The role is released on every path, failures included.
  */
 final class ConnectionWriter implements WriterPool.Turn, WriterPool.Stallable {
-
-	private final Object monitor;
 
 	private final OutboundQueue queue;
 
@@ -50,12 +49,11 @@ final class ConnectionWriter implements WriterPool.Turn, WriterPool.Stallable {
 	private volatile long stalledSinceNanos;
 
 	/**
-	 * Create the writer of a connection, guarded by the given monitor, which guards its queue and lifecycle too. It
+	 * Create the writer of a connection, guarded by its queue's monitor, which guards the lifecycle too. It
 	 * logs to the connection's log, whose category applications configure.
 	 */
-	ConnectionWriter(Object monitor, OutboundQueue queue, ConnectionLifecycle lifecycle, WriterPool writers,
-			Owner owner, Log logger) {
-		this.monitor = monitor;
+	ConnectionWriter(OutboundQueue queue, ConnectionLifecycle lifecycle, WriterPool writers, Owner owner,
+			Log logger) {
 		this.queue = queue;
 		this.lifecycle = lifecycle;
 		this.writers = writers;
@@ -181,7 +179,7 @@ final class ConnectionWriter implements WriterPool.Turn, WriterPool.Stallable {
 		OutboundQueue.Batch batch = null;
 		EventSourceConnection.Sink target;
 		boolean complete = false;
-		synchronized (this.monitor) {
+		synchronized (this.queue) {
 			target = this.sink;
 			if (target == null || this.responseDone) {
 				return false;
@@ -219,7 +217,7 @@ final class ConnectionWriter implements WriterPool.Turn, WriterPool.Stallable {
 		if (batch != null) {
 			this.owner.written(batch);
 		}
-		synchronized (this.monitor) {
+		synchronized (this.queue) {
 			this.flushPending = !ready;
 			if (ready) {
 				this.queue.accepted();
@@ -237,9 +235,19 @@ final class ConnectionWriter implements WriterPool.Turn, WriterPool.Stallable {
 	 * Give the writer role up, or keep it for work that arrived while it was held (and so found it taken).
 	 */
 	private void release() {
-		boolean turn;
-		synchronized (this.monitor) {
+		synchronized (this.queue) {
 			this.claimed = false;
+		}
+		scheduleIfWork();
+	}
+
+	/**
+	 * Take the writer role if there is work and nobody holds it, and schedule a turn if so. Call without the
+	 * monitor.
+	 */
+	void scheduleIfWork() {
+		boolean turn;
+		synchronized (this.queue) {
 			turn = claim();
 		}
 		if (turn) {
@@ -249,7 +257,7 @@ final class ConnectionWriter implements WriterPool.Turn, WriterPool.Stallable {
 
 	private void writeFailed(Throwable failure, boolean onlyPings) {
 		boolean containerDone;
-		synchronized (this.monitor) {
+		synchronized (this.queue) {
 			containerDone = this.responseDone;
 		}
 		this.owner.writeFailed(failure, containerDone ? CloseReason.CLIENT_GONE
@@ -262,7 +270,7 @@ final class ConnectionWriter implements WriterPool.Turn, WriterPool.Stallable {
 	 */
 	private void completeResponse() {
 		EventSourceConnection.Sink target;
-		synchronized (this.monitor) {
+		synchronized (this.queue) {
 			if (this.responseDone) {
 				target = null;
 			}
@@ -293,7 +301,7 @@ final class ConnectionWriter implements WriterPool.Turn, WriterPool.Stallable {
 	@Override
 	public void writeTimedOut(long stalledSince) {
 		boolean stalled;
-		synchronized (this.monitor) {
+		synchronized (this.queue) {
 			// Still the same stall: a client that drained and stalled again since has a new deadline.
 			stalled = !this.writable && !this.responseDone && this.stalledSinceNanos == stalledSince;
 		}

@@ -57,7 +57,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 		this.queue = queue;
 		this.lifecycle = lifecycle;
 		this.headers = headers;
-		this.writer = new ConnectionWriter(queue, queue, lifecycle, settings.writers(), this, logger);
+		this.writer = new ConnectionWriter(queue, lifecycle, settings.writers(), this, logger);
 		this.timers = new ConnectionTimers(settings.scheduler(), settings.encoder(), settings.pingInterval(),
 				settings.pingFrame(), this);
 	}
@@ -175,7 +175,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 		}
 		this.timers.stopBindDeadline();
 		// Ended between the handler's return and now: complete the response.
-		scheduleIfClaimed();
+		this.writer.scheduleIfWork();
 	}
 
 	@Override
@@ -183,7 +183,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 		synchronized (this.queue) {
 			this.writer.writable();
 		}
-		scheduleIfClaimed();
+		this.writer.scheduleIfWork();
 	}
 
 	@Override
@@ -286,19 +286,6 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 		if (unbound) {
 			end(CloseReason.ERROR, false, false, null, new IllegalStateException(this.source
 					+ " was not returned by a request handler within " + this.settings.bindTimeout()));
-		}
-	}
-
-	/**
-	 * Take the writer role if there is work, and schedule a turn if so.
-	 */
-	private void scheduleIfClaimed() {
-		boolean turn;
-		synchronized (this.queue) {
-			turn = this.writer.claim();
-		}
-		if (turn) {
-			this.writer.schedule();
 		}
 	}
 

@@ -113,10 +113,6 @@ final class SourceIndex {
 		return this.identified.getOrDefault(identifier, List.of());
 	}
 
-	boolean isLive(String identifier) {
-		return this.identified.containsKey(identifier);
-	}
-
 	Optional<EventSource> get(String identifier) {
 		List<DefaultEventSource> sources = this.identified.get(identifier);
 		return (sources != null) ? Optional.of(sources.get(sources.size() - 1)) : Optional.empty();
@@ -152,12 +148,6 @@ final class SourceIndex {
 
 	int identifiedCount() {
 		return this.identifiedCount.get();
-	}
-
-	List<DefaultEventSource> all() {
-		List<DefaultEventSource> all = new ArrayList<>(this.anonymous);
-		this.identified.values().forEach(all::addAll);
-		return all;
 	}
 
 	/**

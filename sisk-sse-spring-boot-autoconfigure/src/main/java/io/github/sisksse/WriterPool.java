@@ -196,10 +196,6 @@ final class WriterPool {
 		this.stalled.remove(connection);
 	}
 
-	int stalledCount() {
-		return this.stalled.size();
-	}
-
 	private void sweep() {
 		try {
 			long now = System.nanoTime();
