@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
@@ -32,11 +33,6 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  */
 final class DefaultEventSource implements EventSource {
 
-	/**
-	 * Marks an event to be numbered by the connection itself; compared by identity.
-	 */
-	static final byte[] LOCAL_ID = new byte[0];
-
 	private final @Nullable String identifier;
 
 	private final @Nullable String remoteAddress;
@@ -64,8 +60,31 @@ final class DefaultEventSource implements EventSource {
 
 	private final ConnectionWriter writer;
 
+	/** Whether the application closed this source, which ends once what was sent before is delivered. */
+	private boolean closeRequested;
+
+	private static final AtomicLong SERIALS = new AtomicLong();
+
+	private final long serial = SERIALS.incrementAndGet();
+
+	/**
+	 * The generation (epoch) and position of the first publication this connection receives live: those before it
+	 * were delivered before it existed, or are replayed when it joins the log; every publication of a later
+	 * generation is live. Touched only by the {@link Dispatcher}'s role holder (and set before the source is
+	 * published to it).
+	 */
+	int liveGeneration;
+
+	long liveFrom;
+
+	/**
+	 * Create a source.
+	 * @param joining whether the source waits to join the log at a position (see {@link Dispatcher#join}) before
+	 * it receives anything; otherwise it receives every publication delivered once it is registered
+	 */
 	DefaultEventSource(@Nullable String identifier, @Nullable String remoteAddress, ConnectionSettings settings,
-			Host host) {
+			Host host, boolean joining) {
+		this.liveGeneration = joining ? Integer.MAX_VALUE : Integer.MIN_VALUE;
 		this.identifier = identifier;
 		this.remoteAddress = remoteAddress;
 		this.settings = settings;
@@ -147,14 +166,31 @@ final class DefaultEventSource implements EventSource {
 
 	@Override
 	public SseEmitter close() {
-		end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
+		this.host.close(this);
 		return this.emitter;
 	}
 
 	@Override
 	public boolean isOpen() {
 		synchronized (this.queue) {
-			return this.lifecycle.isOpen();
+			return this.lifecycle.isOpen() && !this.closeRequested;
+		}
+	}
+
+	/**
+	 * The application asked to close this source: it accepts nothing more from the application, and ends when the
+	 * log reaches its close (see {@link Host#close}), appended under this source's lock like its sends.
+	 * @param append appends the close to the log; called with this source's lock held
+	 * @return whether this is the first request and the source is open, and so the close appended
+	 */
+	boolean requestClose(Runnable append) {
+		synchronized (this.queue) {
+			if (!this.lifecycle.isOpen() || this.closeRequested) {
+				return false;
+			}
+			append.run();
+			this.closeRequested = true;
+			return true;
 		}
 	}
 
@@ -177,6 +213,22 @@ final class DefaultEventSource implements EventSource {
 	@Override
 	public SseEmitter emitter() {
 		return this.emitter;
+	}
+
+	/**
+	 * Return the number that names this source in the log's entries, unique in this application.
+	 */
+	long serial() {
+		return this.serial;
+	}
+
+	/**
+	 * Return whether this source receives a publication live: it was registered before it was delivered, and has
+	 * joined the log before it. Called by the {@link Dispatcher}'s role holder.
+	 */
+	boolean isLive(Publication entry) {
+		return entry.generation() > this.liveGeneration
+				|| (entry.generation() == this.liveGeneration && entry.position() >= this.liveFrom);
 	}
 
 	/**
@@ -212,28 +264,35 @@ final class DefaultEventSource implements EventSource {
 	// Queueing
 
 	/**
-	 * Queue an encoded event. The bytes are never modified, so one array may be queued for many sources.
-	 * @param idLine the {@code id:} line to write first; {@link #LOCAL_ID} to number the event from this source's
-	 * own counter; {@code null} when the event carries the application's id
-	 * @param bytes the event
-	 * @param ownSend whether the application sent it to this source, which fixes the headers; a broadcast does not
-	 * @return whether the event was queued
+	 * The application sends to this source: from now on its headers are fixed, and the event takes its place in
+	 * the log under this source's lock, so that it is either before the source's close in the log or refused.
+	 * @param append appends the event to the log; called with this source's lock held
+	 * @return whether the source was open, and so the event appended
 	 */
-	boolean offer(byte @Nullable [] idLine, byte[] bytes, boolean ownSend) {
-		return settle(enqueue(idLine, bytes, ownSend));
+	boolean sending(Runnable append) {
+		synchronized (this.queue) {
+			if (!this.lifecycle.isOpen() || this.closeRequested) {
+				return false;
+			}
+			append.run();
+			this.headers.sent(true);
+			return true;
+		}
 	}
 
 	/**
-	 * The first half of {@link #offer}: queue the event under this source's lock only, and say what is left to
-	 * do. A caller holding a lock of the registry must call {@link #settle} after releasing it, because settling
-	 * may end the source and so run listeners and user callbacks.
+	 * Queue an encoded event under this source's lock only, and say what is left to do: the caller must
+	 * {@link #settle} it, with no lock held, because settling may end the source and so run listeners and user
+	 * callbacks. The bytes are never modified, so one array may be queued for many sources.
+	 * @param idLine the {@code id:} line to write first; {@code null} when the event carries the application's id
+	 * @param bytes the event
 	 */
-	Offer enqueue(byte @Nullable [] idLine, byte[] bytes, boolean ownSend) {
+	Offer enqueue(byte @Nullable [] idLine, byte[] bytes) {
 		synchronized (this.queue) {
 			if (!this.lifecycle.isOpen()) {
 				return Offer.CLOSED;
 			}
-			this.headers.sent(ownSend);
+			this.headers.sent(false);
 			OutboundQueue.Offer offer = this.queue.offer(idLine, bytes);
 			if (offer == OutboundQueue.Offer.OVERFLOWED) {
 				return Offer.OVERFLOWED;
@@ -245,7 +304,7 @@ final class DefaultEventSource implements EventSource {
 	}
 
 	/**
-	 * The second half of {@link #offer}, to run with no registry lock held.
+	 * The second half of {@link #enqueue}, to run with no lock held.
 	 * @return whether the event was queued
 	 */
 	boolean settle(Offer offer) {
@@ -271,24 +330,29 @@ final class DefaultEventSource implements EventSource {
 	}
 
 	/**
-	 * Queue the events a reconnecting client missed, or the reset event when they are lost, ahead of any live
-	 * event. Called under the registry's lock for this source's stream, before the source can receive anything
-	 * else; not bounded by the queue limits, as the history has bounds of its own.
+	 * Join the log (see {@link Dispatcher#join}): queue the reset event if the client's position was lost, the
+	 * publications it missed, and its new position, ahead of any live event; from then on it receives the
+	 * publications from position {@code liveFrom} of that generation. Nothing is queued once the source is closing,
+	 * so that nothing follows its close event. Called by the dispatcher's role holder; not bounded by the queue
+	 * limits, as the log has bounds of its own.
 	 */
-	void replay(List<StoredEvent> missed, byte @Nullable [] reset, byte @Nullable [] position) {
+	void join(List<Publication> missed, byte @Nullable [] reset, byte[] position, int liveGeneration,
+			long liveFrom) {
+		this.liveGeneration = liveGeneration;
+		this.liveFrom = liveFrom;
 		synchronized (this.queue) {
-			for (StoredEvent event : missed) {
-				if (event.frame().length > 0) {
-					this.queue.add(new Frame(event.idLine(), 0, event.frame(), Frame.Kind.REPLAYED));
-				}
+			if (!this.lifecycle.isOpen()) {
+				return;
 			}
 			if (reset != null) {
 				this.queue.add(Frame.control(reset));
 			}
-			if (position != null) {
-				this.queue.add(Frame.control(position));
+			for (Publication event : missed) {
+				this.queue.add(new Frame(event.idLine(), event.frame(), Frame.Kind.REPLAYED));
 			}
+			this.queue.add(Frame.control(position));
 		}
+		this.writer.scheduleIfWork();
 	}
 
 	// Ending
@@ -316,7 +380,7 @@ final class DefaultEventSource implements EventSource {
 	interface Host {
 
 		/**
-		 * Send from this source: numbered and, with replay, recorded in its stream's history, then offered.
+		 * Send from this source, through the log, so that it keeps its place among the other publications.
 		 */
 		boolean sendFrom(DefaultEventSource source, Object data);
 
@@ -324,6 +388,11 @@ final class DefaultEventSource implements EventSource {
 		 * The source ended: forget it and release its place. Called once per end call; must be idempotent.
 		 */
 		void ended(DefaultEventSource source);
+
+		/**
+		 * The application closes the source: end it gracefully once what was sent to it before is delivered.
+		 */
+		void close(DefaultEventSource source);
 
 	}
 

@@ -1,8 +1,8 @@
 package io.github.sisksse;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -10,7 +10,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Lock;
 import java.util.function.Predicate;
 
 import org.jspecify.annotations.Nullable;
@@ -26,13 +25,12 @@ import org.springframework.util.Assert;
 
 /**
  * The registry: a facade over the {@link SourceIndex} (who is connected), the {@link Admission} limits, the
- * {@link StreamJournal} (replay, when there is a history), the {@link Publisher} (sending) and the
- * {@link WriterPool}; and the {@link SmartLifecycle} that closes every source at shutdown.
+ * {@link Publisher} (sending), the {@link PublicationLog} and its {@link Dispatcher} (delivery in log order, and
+ * replay) and the {@link WriterPool}; and the {@link SmartLifecycle} that closes every source at shutdown.
  * <p>
  * <b>Thread safety.</b> Every part is thread-safe on its own; this class adds only the order in which it calls
- * them. With replay, a stream's lock (from the journal) makes recording an event and queueing it for the stream's
- * sources atomic with a source of that stream opening with a replay; sources are ended, and listeners run, only
- * after that lock is released.
+ * them. A source is registered before it joins the log, and the dispatcher passes it by until it has joined, so
+ * that a reconnecting client is replayed what it missed, then receives the rest live, with nothing in between.
  */
 final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEventSource.Host, SmartLifecycle,
 		DisposableBean {
@@ -40,8 +38,6 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	private static final long SHUTDOWN_WAIT_MILLIS = 5000;
 
 	private static final Duration SHUTDOWN_RETRY_SPREAD = Duration.ofSeconds(30);
-
-	private static final byte[] NO_EVENT = new byte[0];
 
 	/** The host of a source that is never registered. */
 	private static final DefaultEventSource.Host DETACHED = new DefaultEventSource.Host() {
@@ -55,6 +51,11 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		public void ended(DefaultEventSource source) {
 		}
 
+		@Override
+		public void close(DefaultEventSource source) {
+			source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
+		}
+
 	};
 
 	private final EventEncoder encoder;
@@ -65,7 +66,15 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 
 	private final Admission admission;
 
-	private final @Nullable StreamJournal journal;
+	private final PublicationLog log;
+
+	private final EventLog eventLog;
+
+	private final Targets targets = new Targets();
+
+	private final boolean replay;
+
+	private final Dispatcher dispatcher;
 
 	private final WriterPool writers;
 
@@ -76,8 +85,6 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	private final DuplicateIdentifierPolicy duplicates;
 
 	private final @Nullable Duration retry;
-
-	private final String resetEventName;
 
 	/** Every source until it has ended, including those still writing their last events after leaving the index. */
 	private final Set<DefaultEventSource> unfinished = ConcurrentHashMap.newKeySet();
@@ -118,9 +125,14 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		this.index = new SourceIndex(settings.duplicateIdentifier);
 		this.admission = new Admission(settings.maxConnections, settings.maxConnectionsPerClient,
 				(this.retry != null) ? this.retry : Duration.ofSeconds(5));
-		this.journal = (settings.history != null) ? new StreamJournal(settings.history, settings.replayWindow) : null;
-		this.resetEventName = settings.resetEventName;
-		this.publisher = new Publisher(this.encoder, this.index, this.journal, this.writers);
+		this.replay = settings.replay;
+		this.log = this.replay ? new PublicationLog(settings.replayMaxEvents, settings.replayMaxBytes,
+				settings.replayMaxAge) : new PublicationLog(0, 0, Duration.ZERO);
+		this.dispatcher = new Dispatcher(this.log, this.targets, this.index, this.writers, this.connections,
+				this.encoder, settings.duplicateIdentifier == DuplicateIdentifierPolicy.ALLOW, settings.resetEventName);
+		this.eventLog = (settings.eventLog != null) ? settings.eventLog : new InMemoryEventLog();
+		this.publisher = new Publisher(this.encoder, this.index, this.eventLog, this.targets, this.dispatcher);
+		this.eventLog.start(this.dispatcher, this.index::presence);
 	}
 
 	@Override
@@ -134,7 +146,8 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		if (refused != null) {
 			throw refused;
 		}
-		DefaultEventSource source = new DefaultEventSource(null, address, this.connections, this);
+		DefaultEventSource source = new DefaultEventSource(null, address, this.connections, this, false);
+		this.targets.opened(source);
 		this.index.addAnonymous(source);
 		return started(source);
 	}
@@ -167,33 +180,14 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 			}
 			takeOver = true;
 		}
-		DefaultEventSource source = new DefaultEventSource(identifier, address, this.connections, this);
-		String lastEventId = (this.journal != null) ? CurrentRequest.lastEventId() : null;
-		int replayed = 0;
-		SourceIndex.Registration registration;
-		RuntimeException historyFailure = null;
-		Lock stream = (this.journal != null) ? this.journal.lock(identifier) : null;
-		if (stream != null) {
-			stream.lock();
-		}
-		try {
-			registration = this.index.register(identifier, source, takeOver);
-			if (!registration.refused() && this.journal != null) {
-				try {
-					replayed = replay(identifier, source, lastEventId);
-				}
-				catch (RuntimeException ex) {
-					// A history that fails (a remote store, say) must not leave a registered source nobody returns.
-					historyFailure = ex;
-				}
-			}
-		}
-		finally {
-			if (stream != null) {
-				stream.unlock();
-			}
-		}
+		DefaultEventSource source = new DefaultEventSource(identifier, address, this.connections, this, this.replay);
+		// Where the client was, read before the source can receive anything: what follows is replayed or live.
+		String lastEventId = this.replay ? CurrentRequest.lastEventId() : null;
+		PublicationLog.Resume resume = this.log.resume(lastEventId);
+		this.targets.opened(source);
+		SourceIndex.Registration registration = this.index.register(identifier, source, takeOver);
 		if (registration.refused()) {
+			this.targets.ended(source);
 			if (takeOver) {
 				if (!sameClient) {
 					this.admission.releaseForClient(address);
@@ -217,36 +211,11 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 			}
 			old.end(CloseReason.REPLACED, true, true, null, null);
 		}
-		if (historyFailure != null) {
-			// Registered, so ending it releases its place.
-			source.end(CloseReason.ERROR, false, false, null, historyFailure);
-			throw historyFailure;
-		}
 		EventSource opened = started(source);
-		if (lastEventId != null) {
-			int count = replayed;
-			this.connections.listeners().notify((listener) -> listener.onReplay(opened, lastEventId, count));
+		if (this.replay) {
+			this.dispatcher.join(source, resume, lastEventId);
 		}
 		return opened;
-	}
-
-	/**
-	 * Queue what a reconnecting client missed; call under the stream's lock.
-	 * @return how many events were replayed, or -1 if the client's position was lost
-	 */
-	private int replay(String identifier, DefaultEventSource source, @Nullable String lastEventId) {
-		StreamJournal journal = Objects.requireNonNull(this.journal);
-		journal.arrived(identifier);
-		Optional<List<StoredEvent>> missed = (lastEventId != null) ? journal.after(identifier, lastEventId)
-				: Optional.of(List.of());
-		// A position in the stream, sent after the replay: a client that receives no event before its next
-		// reconnect can still say where it was.
-		StoredEvent position = journal.record(identifier, null, NO_EVENT);
-		byte[] reset = missed.isPresent() ? null : this.encoder.encode(
-				ServerSentEvent.builder(Objects.requireNonNull(lastEventId)).event(this.resetEventName).build());
-		source.replay(missed.orElse(List.of()), reset,
-				("id: " + position.id() + "\n\n").getBytes(StandardCharsets.UTF_8));
-		return missed.map((events) -> (int) events.stream().filter((e) -> e.frame().length > 0).count()).orElse(-1);
 	}
 
 	/**
@@ -254,7 +223,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	 * and never registered, counted or written to.
 	 */
 	private EventSource detached(@Nullable String identifier) {
-		DefaultEventSource source = new DefaultEventSource(identifier, null, this.connections, DETACHED);
+		DefaultEventSource source = new DefaultEventSource(identifier, null, this.connections, DETACHED, false);
 		source.end(CloseReason.CLIENT_GONE, false, false, null, null);
 		return source;
 	}
@@ -292,6 +261,12 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	}
 
 	@Override
+	public int sendToPrefix(String prefix, Object data) {
+		Assert.notNull(prefix, "Identifier prefix must not be null");
+		return this.publisher.sendToPrefix(prefix, data);
+	}
+
+	@Override
 	public int broadcast(Object data) {
 		return this.publisher.broadcast(data);
 	}
@@ -302,25 +277,15 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	}
 
 	@Override
+	public void close(DefaultEventSource source) {
+		this.publisher.close(source);
+	}
+
+	@Override
 	public void ended(DefaultEventSource source) {
-		String identifier = source.identifier();
-		// Marked departed before it leaves the index, so that a broadcast under way sees the stream either live or
-		// departed, never neither; unmarked if it turns out not to be the stream's last source.
-		List<DefaultEventSource> live = (identifier != null) ? this.index.sources(identifier) : List.of();
-		boolean lastOne = this.journal != null && live.size() == 1 && live.get(0) == source;
-		if (lastOne) {
-			this.journal.departed(Objects.requireNonNull(identifier));
-		}
-		SourceIndex.Removal removal = this.index.remove(source);
-		if (lastOne && removal != SourceIndex.Removal.REMOVED_LAST) {
-			this.journal.arrived(identifier);
-		}
-		if (removal == SourceIndex.Removal.ABSENT) {
-			return;
-		}
-		this.admission.release(source.remoteAddress());
-		if (removal == SourceIndex.Removal.REMOVED_LAST && !lastOne && this.journal != null) {
-			this.journal.departed(Objects.requireNonNull(identifier));
+		this.targets.ended(source);
+		if (this.index.remove(source)) {
+			this.admission.release(source.remoteAddress());
 		}
 	}
 
@@ -339,6 +304,13 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	@Override
 	public List<EventSource> all() {
 		return find((identifier) -> true);
+	}
+
+	@Override
+	public Map<String, Integer> presence() {
+		Map<String, Integer> presence = this.index.presence();
+		this.eventLog.presence().forEach((identifier, count) -> presence.merge(identifier, count, Integer::sum));
+		return presence;
 	}
 
 	@Override
@@ -402,6 +374,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		// completing a response never blocks.
 		List.copyOf(this.unfinished).forEach((source) -> source.end(CloseReason.SHUTDOWN, false, false, null, null));
 		this.writers.stop();
+		this.eventLog.stop();
 		if (this.ownScheduler != null) {
 			this.ownScheduler.destroy();
 		}

@@ -6,11 +6,12 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The offers of one send to many sources, settled once every lock is released: the sources that need a writer
- * turn are handed to the {@link WriterPool} in one go, so that queueing an event for thousands of sources is a
- * tight loop of O(1) steps that wakes no worker until it is done.
+ * The offers of a {@link Dispatcher} turn to many sources, settled in groups: the sources that need a writer turn
+ * are handed to the {@link WriterPool} together, so that queueing an event for thousands of sources is a tight
+ * loop of O(1) steps with one wake-up per group, and no source is settled (which may end it and run listeners)
+ * while its lock is held.
  * <p>
- * <b>Thread safety.</b> None: confined to the sending thread.
+ * <b>Thread safety.</b> None: confined to the dispatcher's turn.
  */
 final class Deliveries {
 
@@ -20,24 +21,18 @@ final class Deliveries {
 
 	private final List<DefaultEventSource.Offer> otherOffers = new ArrayList<>(0);
 
-	private int queued;
+	private int offered;
 
 	/**
 	 * Queue the event for the source, leaving what follows to {@link #settle(WriterPool)}.
 	 */
 	void offer(DefaultEventSource source, byte @Nullable [] idLine, byte[] event) {
-		add(source, source.enqueue(idLine, event, false));
-	}
-
-	void add(DefaultEventSource source, DefaultEventSource.Offer offer) {
+		this.offered++;
+		DefaultEventSource.Offer offer = source.enqueue(idLine, event);
 		switch (offer) {
-			case QUEUED -> this.queued++;
-			case QUEUED_TURN -> {
-				this.queued++;
-				this.turns.add(source.turn());
+			case QUEUED, CLOSED -> {
 			}
-			case CLOSED -> {
-			}
+			case QUEUED_TURN -> this.turns.add(source.turn());
 			default -> {
 				// Overflows are rare: each is settled on its own (listeners, ending the source).
 				this.others.add(source);
@@ -48,9 +43,8 @@ final class Deliveries {
 
 	/**
 	 * Schedule the turns and settle the overflows; call with no lock held.
-	 * @return how many sources the event was queued for
 	 */
-	int settle(WriterPool writers) {
+	void settle(WriterPool writers) {
 		List<WriterPool.Turn> turns = List.copyOf(this.turns);
 		this.turns.clear();
 		try {
@@ -58,12 +52,11 @@ final class Deliveries {
 		}
 		finally {
 			for (int i = 0; i < this.others.size(); i++) {
-				this.queued += this.others.get(i).settle(this.otherOffers.get(i)) ? 1 : 0;
+				this.others.get(i).settle(this.otherOffers.get(i));
 			}
 			this.others.clear();
 			this.otherOffers.clear();
 		}
-		return this.queued;
 	}
 
 	/**
@@ -76,10 +69,10 @@ final class Deliveries {
 	}
 
 	/**
-	 * Return how many sources the event was queued for, once settled.
+	 * Return how many offers were made so far.
 	 */
-	int queued() {
-		return this.queued;
+	int offered() {
+		return this.offered;
 	}
 
 }

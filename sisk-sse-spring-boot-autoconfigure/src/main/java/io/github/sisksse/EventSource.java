@@ -13,19 +13,21 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * One open Server-Sent Events stream to one client, opened with {@link EventSourceRegistry#open(String)}.
  * <p>
  * Return it (or its {@link #emitter()}) from a controller method. Nothing here blocks: {@code send} validates and
- * encodes the event on the calling thread, appends it to the source's bounded outbound queue and returns; a
- * shared writer pool writes queued events in order, several at once with a single write and flush, and at most
- * one writer works on a source at a time. So every method is safe to call from any thread: the bytes of two
- * events never interleave, an event is never half-written, and events sent by one thread arrive in the order
- * that thread sent them.
+ * encodes the event on the calling thread, appends it to the registry's ordered log and returns; the registry
+ * delivers each logged event, in log order, to the bounded outbound queue of every source it is meant for, and a
+ * shared writer pool writes queued events in order, several at once with a single write and flush, at most one
+ * writer per source at a time. So every method is safe to call from any thread: the bytes of two events never
+ * interleave, an event is never half-written, and events arrive in the order they were sent, whichever methods
+ * sent them.
  * <p>
- * Every event gets an {@code id:}: the application's, or one generated that increases per stream. With replay
- * (see {@link EventSourceRegistry#send(String, Object)}), events sent to an identified source are kept in its
- * stream's history, and a client that reconnects with {@code Last-Event-ID} receives what it missed.
+ * Every event gets an {@code id:}: the application's, or its position in the log. With replay (see
+ * {@link EventSourceRegistry.Builder#replay}), a client that reconnects to an identified stream with
+ * {@code Last-Event-ID} receives what it missed.
  * <p>
  * A source ends exactly once, for the first {@link CloseReason} that applies. It is then removed from its
  * registry at once, {@link #isOpen()} turns {@code false}, further sends return {@code false}, and
- * {@link #whenClosed()} completes.
+ * {@link #whenClosed()} completes. {@link #close()} turns {@link #isOpen()} {@code false} at once, and ends the
+ * source once what was sent before it is delivered.
  */
 public interface EventSource {
 
@@ -51,8 +53,9 @@ public interface EventSource {
 	 * a {@link ServerSentEvent} as that event, and any other object is serialised to JSON by Spring MVC's
 	 * message converters. Text with line breaks becomes several {@code data:} lines and arrives as one message.
 	 * @param data the data to send
-	 * @return {@code true} if the event was queued for writing; {@code false} if the source is closed or closing,
-	 * or the event overflowed the queue and the source closed with {@link CloseReason#QUEUE_OVERFLOW}
+	 * @return {@code true} if the event was sent; {@code false} if the source is closed or closing. An event that
+	 * then overflows the source's queue closes it with {@link CloseReason#QUEUE_OVERFLOW} (or drops older ones,
+	 * as configured)
 	 * @throws IllegalArgumentException if the data cannot be serialised
 	 */
 	boolean send(Object data);
@@ -61,8 +64,9 @@ public interface EventSource {
 	 * Send a complete event: any of id, event name, retry time, comment and data. The data is serialised as in
 	 * {@link #send(Object)}.
 	 * @param event the event to send
-	 * @return {@code true} if the event was queued for writing; {@code false} if the source is closed or closing,
-	 * or the event overflowed the queue and the source closed with {@link CloseReason#QUEUE_OVERFLOW}
+	 * @return {@code true} if the event was sent; {@code false} if the source is closed or closing. An event that
+	 * then overflows the source's queue closes it with {@link CloseReason#QUEUE_OVERFLOW} (or drops older ones,
+	 * as configured)
 	 * @throws IllegalArgumentException if the event name, id or comment contains CR or LF (the id also NUL),
 	 * or the event has no field at all
 	 */
@@ -74,8 +78,9 @@ public interface EventSource {
 	 * {@code send(ServerSentEvent.builder(data).event(eventName).build())}.
 	 * @param eventName the event name, not empty, without CR or LF
 	 * @param data the data to send
-	 * @return {@code true} if the event was queued for writing; {@code false} if the source is closed or closing,
-	 * or the event overflowed the queue and the source closed with {@link CloseReason#QUEUE_OVERFLOW}
+	 * @return {@code true} if the event was sent; {@code false} if the source is closed or closing. An event that
+	 * then overflows the source's queue closes it with {@link CloseReason#QUEUE_OVERFLOW} (or drops older ones,
+	 * as configured)
 	 * @throws IllegalArgumentException if the name is empty or contains CR or LF, or the data cannot be serialised
 	 */
 	boolean send(String eventName, Object data);
@@ -106,9 +111,11 @@ public interface EventSource {
 	EventSource withPing(Consumer<PingPolicy> configurer);
 
 	/**
-	 * Close this source from the server side, like Sisk's {@code Close}. Sends the configured close event
-	 * ({@code sisk.sse.close-event.*}), if any, after the events already queued, and completes the response once
-	 * they are written. Nothing sent after this call is accepted. Calling it again does nothing.
+	 * Close this source from the server side, like Sisk's {@code Close}. It takes its place in the registry's log
+	 * like a send: every event sent before this call, to this source or to a group it belongs to, is still
+	 * delivered, then the configured close event ({@code sisk.sse.close-event.*}), if any, and the response
+	 * completes once they are written. From this call on the source is no longer open and accepts nothing; it
+	 * leaves the registry as soon as the events before it are delivered. Calling it again does nothing.
 	 * @return the emitter, so that a controller can {@code return source.close();}
 	 */
 	SseEmitter close();

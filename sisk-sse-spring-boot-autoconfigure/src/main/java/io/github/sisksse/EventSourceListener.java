@@ -51,8 +51,8 @@ public interface EventSourceListener {
 	 * A source opened with a {@code Last-Event-ID}: its client reconnected and was given what it missed.
 	 * @param source the source
 	 * @param lastEventId the id the client last received
-	 * @param replayed how many events were replayed, or {@code -1} when that id was not in the history and the
-	 * reset event was sent instead
+	 * @param replayed how many events were replayed, or {@code -1} when what followed that id is no longer kept
+	 * (or the id is unknown) and the reset event was sent instead
 	 */
 	default void onReplay(EventSource source, String lastEventId, int replayed) {
 	}

@@ -3,6 +3,7 @@ package io.github.sisksse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.function.Predicate;
@@ -74,36 +75,69 @@ public interface EventSourceRegistry {
 	int size();
 
 	/**
+	 * Return the identified streams connected anywhere: on this instance and, when the registry shares its
+	 * {@link EventLog} with other instances (through Redis, say), on those, as they last reported them (a few
+	 * seconds old at most; an instance that stopped reporting drops out). Unlike {@link #all()}, this includes
+	 * streams whose connection is on another instance.
+	 * @return a snapshot: identifier to number of connections
+	 */
+	Map<String, Integer> presence();
+
+	/**
 	 * Return the number of open sources, anonymous ones included: what {@code sisk.sse.max-connections} limits.
 	 * @return the number of open sources
 	 */
 	int connectionCount();
 
 	/**
-	 * Send a message to the stream with this identifier: to every live source with it and, when replay is
-	 * enabled, into its history, so that a client that is reconnecting receives it too. This is the way to send
-	 * to a user without losing what is sent while its browser reconnects.
+	 * Send a message to the stream with this identifier: to every source with it, also one that opens while the
+	 * message is on its way, and, when replay is enabled, to a client that reconnects to the stream later with an
+	 * earlier {@code Last-Event-ID}. This is the way to send to a user without losing what is sent while its
+	 * browser reconnects.
+	 * <p>
+	 * Like every send, it is serialised on the calling thread, then appended to the registry's ordered log and
+	 * delivered asynchronously, in log order, so that it never waits for a connection; whatever the sending
+	 * method, each client receives the messages meant for it in the order they were sent.
 	 * @param identifier the identifier
 	 * @param data the data or event, as for {@link EventSource#send(Object)}
-	 * @return the number of live sources it was queued for (0 when the client is between two connections)
+	 * @return the number of sources the stream had when the message was sent (0 when nobody is connected: with
+	 * replay, a client between two connections still receives it when it comes back)
+	 * @throws IllegalStateException if so many messages wait to be delivered that the log is full
 	 */
 	int send(String identifier, Object data);
 
 	/**
-	 * Send one message to every open source, anonymous ones included. The data is serialised once, not once per
-	 * source, and queued for each; nothing waits for a slow client. A {@link org.springframework.http.codec.ServerSentEvent}
-	 * is sent as that full event.
+	 * Send one message to every stream whose identifier starts with the prefix (a group, such as
+	 * {@code "room-42/"}), as {@link #send(String, Object)} does for one: including those opening meanwhile and,
+	 * with replay, those whose client reconnects later. Unlike {@link #broadcast(Object, Predicate)}, the group is
+	 * a plain value, which an ordered log shared by several instances can carry.
+	 * @param prefix the identifier prefix; empty for every identified stream
 	 * @param data the data or event, as for {@link EventSource#send(Object)}
-	 * @return the number of sources it was queued for
+	 * @return the number of sources the group had when the message was sent
+	 * @throws IllegalStateException if so many messages wait to be delivered that the log is full
+	 */
+	int sendToPrefix(String prefix, Object data);
+
+	/**
+	 * Send one message to every open source, anonymous ones included, and, with replay, to every identified client
+	 * that reconnects later with an earlier {@code Last-Event-ID}. The data is serialised once, and the call
+	 * returns once the message is in the log, whatever the number of sources; nothing waits for a slow client. A
+	 * {@link org.springframework.http.codec.ServerSentEvent} is sent as that full event.
+	 * @param data the data or event, as for {@link EventSource#send(Object)}
+	 * @return the number of sources open when it was sent
+	 * @throws IllegalStateException if so many messages wait to be delivered that the log is full
 	 */
 	int broadcast(Object data);
 
 	/**
-	 * Send one message to every identified stream whose identifier matches, serialised once: to its live sources
-	 * and, when replay is enabled, into its history, also for streams whose client is between two connections.
+	 * Send one message to every identified stream whose identifier matches, as {@link #send(String, Object)}
+	 * does for one. The predicate is application code, so it is evaluated in this instance only: on every
+	 * identifier when sent, then again for each stream when the message is delivered or replayed. Prefer
+	 * {@link #sendToPrefix(String, Object)} where a prefix will do.
 	 * @param data the data or event, as for {@link EventSource#send(Object)}
 	 * @param identifierMatcher tested against each identifier, e.g. {@code id -> id.startsWith("room-42/")}
-	 * @return the number of sources it was queued for
+	 * @return the number of matching sources when it was sent
+	 * @throws IllegalStateException if so many messages wait to be delivered that the log is full
 	 */
 	int broadcast(Object data, Predicate<String> identifierMatcher);
 
@@ -167,11 +201,17 @@ public interface EventSourceRegistry {
 
 		@Nullable Integer maxConnections;
 
-		@Nullable EventHistory history;
+		@Nullable EventLog eventLog;
+
+		boolean replay;
+
+		int replayMaxEvents = 10_000;
+
+		long replayMaxBytes = 16 * 1024 * 1024;
+
+		Duration replayMaxAge = Duration.ofMinutes(5);
 
 		String resetEventName = "sisk-reset";
-
-		Duration replayWindow = Duration.ofMinutes(5);
 
 		@Nullable Integer maxConnectionsPerClient;
 
@@ -206,9 +246,12 @@ public interface EventSourceRegistry {
 			copy.bindTimeout = this.bindTimeout;
 			copy.listeners = List.copyOf(this.listeners);
 			copy.maxConnections = this.maxConnections;
-			copy.history = this.history;
+			copy.eventLog = this.eventLog;
+			copy.replay = this.replay;
+			copy.replayMaxEvents = this.replayMaxEvents;
+			copy.replayMaxBytes = this.replayMaxBytes;
+			copy.replayMaxAge = this.replayMaxAge;
 			copy.resetEventName = this.resetEventName;
-			copy.replayWindow = this.replayWindow;
 			copy.maxConnectionsPerClient = this.maxConnectionsPerClient;
 			return copy;
 		}
@@ -414,21 +457,39 @@ public interface EventSourceRegistry {
 		}
 
 		/**
-		 * Make streams resumable: every event sent to an identified stream is kept in this history, and a source
-		 * opened with a {@code Last-Event-ID} request header (or {@code lastEventId} query parameter) first
-		 * receives what its client missed, in order, before any live event.
-		 * @param history the history, for example an {@link InMemoryEventHistory}
-		 * @param window how long after its last source ended a stream still gets broadcasts recorded, for its
-		 * client to reconnect: the history's own retention
-		 * @param resetEventName the event sent instead when the client's last id is no longer (or never was) in
-		 * the history, so that the page reloads its state; {@code "sisk-reset"} by default
+		 * Make streams resumable: the registry keeps its most recent messages, and a source opened with an
+		 * identifier and a {@code Last-Event-ID} request header (or {@code lastEventId} query parameter) first
+		 * receives those its client missed, in order, then every later one live. The bounds hold for the whole
+		 * registry, whatever the number of streams.
+		 * @param maxEvents how many messages to keep
+		 * @param maxBytes how many bytes of messages to keep
+		 * @param maxAge how long to keep a message
+		 * @param resetEventName the event sent instead when what followed the client's last id is no longer (or
+		 * never was) kept, so that the page reloads its state; {@code "sisk-reset"} by default
 		 * @return this builder
 		 */
-		public Builder replay(EventHistory history, Duration window, String resetEventName) {
+		public Builder replay(int maxEvents, long maxBytes, Duration maxAge, String resetEventName) {
+			Assert.isTrue(maxEvents > 0, "maxEvents must be positive");
+			Assert.isTrue(maxBytes > 0, "maxBytes must be positive");
 			EventEncoder.checkNoLineBreak("Reset event name", resetEventName);
-			this.history = history;
-			this.replayWindow = positive(window, "window");
+			this.replay = true;
+			this.replayMaxEvents = maxEvents;
+			this.replayMaxBytes = maxBytes;
+			this.replayMaxAge = positive(maxAge, "maxAge");
 			this.resetEventName = resetEventName;
+			return this;
+		}
+
+		/**
+		 * Publish through this log instead of one in this application's memory, for example to share streams with
+		 * the other instances of the application through Redis. The registry starts it, and stops it when it is
+		 * destroyed.
+		 * @param eventLog the log, used by this registry only
+		 * @return this builder
+		 */
+		public Builder eventLog(EventLog eventLog) {
+			Assert.notNull(eventLog, "Event log must not be null");
+			this.eventLog = eventLog;
 			return this;
 		}
 

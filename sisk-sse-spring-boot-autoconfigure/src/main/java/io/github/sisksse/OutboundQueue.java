@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * <p>
  * <b>Bounds.</b> Application events count against {@code maxEvents} and {@code maxBytes}, and so does the batch
  * handed to the network that the network has not yet accepted ({@link #inFlight}). Replayed events, pings and
- * control frames are not counted: the history bounds the first, and a ping is only queued when nothing waits.
+ * control frames are not counted: the log bounds the first, and a ping is only queued when nothing waits.
  */
 final class OutboundQueue {
 
@@ -36,8 +36,6 @@ final class OutboundQueue {
 
 	private long inFlight;
 
-	private long localIds;
-
 	OutboundQueue(int maxEvents, long maxBytes, OverflowPolicy overflow) {
 		this.maxEvents = maxEvents;
 		this.maxBytes = maxBytes;
@@ -46,8 +44,7 @@ final class OutboundQueue {
 
 	/**
 	 * Queue an application event, applying the overflow policy when the bounds are reached.
-	 * @param idLine the {@code id:} line, {@code null} when the event carries its own id, or
-	 * {@link DefaultEventSource#LOCAL_ID} to number it from this queue's own counter
+	 * @param idLine the {@code id:} line, {@code null} when the event carries its own id
 	 * @param event the encoded event
 	 * @return what happened
 	 */
@@ -61,8 +58,7 @@ final class OutboundQueue {
 				result = Offer.DROPPED_OLDEST;
 			}
 		}
-		this.frames.add((idLine == DefaultEventSource.LOCAL_ID) ? new Frame(null, ++this.localIds, event, Frame.Kind.EVENT)
-				: new Frame(idLine, 0, event, Frame.Kind.EVENT));
+		this.frames.add(new Frame(idLine, event, Frame.Kind.EVENT));
 		this.events++;
 		this.bytes += event.length;
 		return result;
@@ -111,7 +107,7 @@ final class OutboundQueue {
 		if (!this.frames.isEmpty() || this.inFlight > 0) {
 			return false;
 		}
-		this.frames.add(new Frame(null, 0, ping, Frame.Kind.PING));
+		this.frames.add(new Frame(null, ping, Frame.Kind.PING));
 		return true;
 	}
 

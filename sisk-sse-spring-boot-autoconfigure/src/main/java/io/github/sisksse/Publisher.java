@@ -1,9 +1,6 @@
 package io.github.sisksse;
 
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.locks.Lock;
+import java.util.Map;
 import java.util.function.Predicate;
 
 import org.jspecify.annotations.Nullable;
@@ -11,168 +8,127 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.http.codec.ServerSentEvent;
 
 /**
- * The sending side of the registry: encodes an event once, numbers it (by each source, or by the stream's history
- * with replay), and queues it for every source it is meant for, settling the offers once every lock is released.
+ * The sending side of the registry: encodes an event once on the sender's thread and appends it to the
+ * {@link EventLog} with who it is meant for; the {@link Dispatcher} delivers it, in log order, once the log feeds it
+ * back. A send is O(1) whatever the number of connections: no sender queues anything for a connection itself.
  * <p>
- * <b>Thread safety.</b> Stateless but for the thread-safe parts it is given. With replay, a stream's lock (from the
- * {@link StreamJournal}) makes recording an event and queueing it for the stream's sources atomic with a source of
- * that stream opening with a replay; sources are ended, and listeners run, only after that lock is released.
+ * <b>Thread safety.</b> Stateless but for the thread-safe parts it is given; the log orders concurrent sends. A
+ * source's own sends and its close are appended under that source's lock, so that none is appended after its close.
  */
 final class Publisher {
+
+	private static final byte[] NO_EVENT = new byte[0];
 
 	private final EventEncoder encoder;
 
 	private final SourceIndex index;
 
-	private final @Nullable StreamJournal journal;
+	private final EventLog log;
 
-	private final WriterPool writers;
+	private final Targets targets;
 
-	Publisher(EventEncoder encoder, SourceIndex index, @Nullable StreamJournal journal, WriterPool writers) {
+	private final Dispatcher dispatcher;
+
+	Publisher(EventEncoder encoder, SourceIndex index, EventLog log, Targets targets, Dispatcher dispatcher) {
 		this.encoder = encoder;
 		this.index = index;
-		this.journal = journal;
-		this.writers = writers;
+		this.log = log;
+		this.targets = targets;
+		this.dispatcher = dispatcher;
 	}
 
 	/**
 	 * Send from one source, as {@link EventSource#send(Object)}.
+	 * @return whether the source was open
 	 */
 	boolean sendFrom(DefaultEventSource source, Object data) {
 		byte[] event = this.encoder.encode(data);
 		String ownId = ownId(data);
-		String identifier = source.identifier();
-		if (identifier == null || this.journal == null) {
-			return source.offer(localIdUnless(ownId), event, true);
-		}
-		DefaultEventSource.Offer offer;
-		Lock stream = this.journal.lock(identifier);
-		stream.lock();
-		try {
-			// A source just replaced may still be open for a moment, and an event recorded for it now would reach
-			// neither it (ending) nor its successor (already replayed).
-			if (!this.index.sources(identifier).contains(source)) {
-				return false;
-			}
-			offer = source.enqueue(this.journal.record(identifier, ownId, event).idLine(), event, true);
-		}
-		finally {
-			stream.unlock();
-		}
-		return source.settle(offer);
+		return source.sending(() -> append(this.targets.connection(source), ownId, event));
 	}
 
 	/**
 	 * Send to a stream, as {@link EventSourceRegistry#send(String, Object)}.
+	 * @return how many connections the stream had, here and on the other instances sharing the log
 	 */
 	int send(String identifier, Object data) {
-		return sendToStream(identifier, ownId(data), this.encoder.encode(data));
+		byte[] event = this.encoder.encode(data);
+		int live = this.index.sources(identifier).size() + this.log.presence().getOrDefault(identifier, 0);
+		append(this.targets.stream(identifier), ownId(data), event);
+		return live;
 	}
 
 	/**
-	 * Record an event in the stream's history, if any, and queue it for the stream's live sources, atomically
-	 * with respect to a source of the stream opening with a replay.
+	 * Send to the streams with this prefix, as {@link EventSourceRegistry#sendToPrefix(String, Object)}.
+	 * @return how many connections they had, here and on the other instances sharing the log
 	 */
-	private int sendToStream(String identifier, @Nullable String ownId, byte[] event) {
-		Deliveries deliveries = new Deliveries();
-		try {
-			sendToStream(identifier, ownId, event, deliveries);
-		}
-		finally {
-			deliveries.settle(this.writers);
-		}
-		return deliveries.queued();
-	}
-
-	private void sendToStream(String identifier, @Nullable String ownId, byte[] event, Deliveries deliveries) {
-		if (this.journal == null) {
-			byte[] idLine = localIdUnless(ownId);
-			for (DefaultEventSource source : this.index.sources(identifier)) {
-				deliveries.offer(source, idLine, event);
-			}
-			return;
-		}
-		Lock stream = this.journal.lock(identifier);
-		stream.lock();
-		try {
-			byte[] idLine = this.journal.record(identifier, ownId, event).idLine();
-			for (DefaultEventSource source : this.index.sources(identifier)) {
-				// Settled after the lock is released: ending an overflowing source runs listeners and callbacks.
-				deliveries.offer(source, idLine, event);
-			}
-		}
-		finally {
-			stream.unlock();
-		}
+	int sendToPrefix(String prefix, Object data) {
+		byte[] event = this.encoder.encode(data);
+		Predicate<String> matcher = (identifier) -> identifier.startsWith(prefix);
+		int live = this.index.count(matcher) + count(this.log.presence(), matcher);
+		append(this.targets.prefix(prefix), ownId(data), event);
+		return live;
 	}
 
 	/**
 	 * Send to every source, as {@link EventSourceRegistry#broadcast(Object)}.
+	 * @return how many connections there were: all of this instance's, and the identified ones of the others
 	 */
 	int broadcast(Object data) {
-		return broadcast(data, (identifier) -> true, true);
+		byte[] event = this.encoder.encode(data);
+		int live = this.index.count() + count(this.log.presence(), (identifier) -> true);
+		append(this.targets.all(), ownId(data), event);
+		return live;
 	}
 
 	/**
-	 * Send to the matching streams, as {@link EventSourceRegistry#broadcast(Object, Predicate)}.
+	 * Send to the matching streams of this instance, as {@link EventSourceRegistry#broadcast(Object, Predicate)}.
+	 * @return how many connections they had
 	 */
 	int broadcast(Object data, Predicate<String> identifierMatcher) {
-		return broadcast(data, identifierMatcher, false);
+		byte[] event = this.encoder.encode(data);
+		int live = this.index.count(identifierMatcher);
+		append(this.targets.matching(identifierMatcher), ownId(data), event);
+		return live;
 	}
 
 	/**
-	 * Send to every matching source: encoded once, then one O(1) enqueue per source. With replay, each stream is
-	 * recorded, and so are those whose client is between two connections within the replay window.
+	 * Close a source from the application, in log order: it ends once what was sent before is delivered.
 	 */
-	private int broadcast(Object data, Predicate<String> identifierMatcher, boolean anonymousToo) {
-		byte[] event = this.encoder.encode(data);
-		String ownId = ownId(data);
-		byte[] idLine = localIdUnless(ownId);
-		Deliveries deliveries = new Deliveries();
-		Set<String> fed = new HashSet<>();
-		int queued;
-		// Settled whatever happens, or the sources whose writer role it took would never be written again.
+	void close(DefaultEventSource source) {
+		boolean requested;
 		try {
-			if (this.journal == null) {
-				this.index.forEach(identifierMatcher, anonymousToo, (source) -> deliveries.offer(source, idLine, event));
-			}
-			else {
-				if (anonymousToo) {
-					this.index.forEach((identifier) -> false, true, (source) -> deliveries.offer(source, idLine, event));
-				}
-				for (String identifier : this.index.identifiers()) {
-					if (identifierMatcher.test(identifier)) {
-						sendToStream(identifier, ownId, event, deliveries);
-						fed.add(identifier);
-						// History calls may be slow: do not keep the sources queued so far from their writers.
-						deliveries.settleIfMany(this.writers);
-					}
-				}
-			}
+			requested = source.requestClose(() -> append(this.targets.closing(source), null, NO_EVENT));
 		}
-		finally {
-			queued = deliveries.settle(this.writers);
+		catch (RuntimeException ex) {
+			// The log cannot take it: close now, after what is already queued for it.
+			source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
+			return;
 		}
-		if (this.journal != null) {
-			// Streams whose client is between two connections, including those that left while the live ones were
-			// fed: each recorded once (a stream that came back meanwhile gets the event live, under its lock).
-			Deliveries departed = new Deliveries();
-			try {
-				for (String identifier : this.journal.departedStreams()) {
-					if (!fed.contains(identifier) && identifierMatcher.test(identifier)) {
-						sendToStream(identifier, ownId, event, departed);
-					}
-				}
-			}
-			finally {
-				departed.settle(this.writers);
-			}
+		if (requested && !this.dispatcher.wake()) {
+			// Nothing is delivered any more (the registry is shutting down): close now.
+			source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
 		}
-		return queued;
 	}
 
-	private static byte @Nullable [] localIdUnless(@Nullable String ownId) {
-		return (ownId != null) ? null : DefaultEventSource.LOCAL_ID;
+	private void append(String target, @Nullable String ownId, byte[] event) {
+		try {
+			this.log.append(new EventLog.Entry(target, ownId, event));
+		}
+		catch (RuntimeException ex) {
+			this.targets.notAppended(target);
+			throw ex;
+		}
+	}
+
+	private static int count(Map<String, Integer> presence, Predicate<String> matcher) {
+		int count = 0;
+		for (Map.Entry<String, Integer> entry : presence.entrySet()) {
+			if (matcher.test(entry.getKey())) {
+				count += entry.getValue();
+			}
+		}
+		return count;
 	}
 
 	private static @Nullable String ownId(Object data) {

@@ -1,7 +1,9 @@
 package io.github.sisksse;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -84,52 +86,63 @@ final class SourceIndex {
 
 	/**
 	 * Forget an ended source. Idempotent; never removes a newer source with the same identifier.
-	 * @return what happened
+	 * @return whether it was in the index
 	 */
-	Removal remove(DefaultEventSource source) {
+	boolean remove(DefaultEventSource source) {
 		String identifier = source.identifier();
 		if (identifier == null) {
-			return this.anonymous.remove(source) ? Removal.REMOVED : Removal.ABSENT;
+			return this.anonymous.remove(source);
 		}
-		Removal[] result = { Removal.ABSENT };
+		boolean[] removed = { false };
 		this.identified.computeIfPresent(identifier, (key, sources) -> {
 			if (!sources.contains(source)) {
 				return sources;
 			}
 			this.identifiedCount.decrementAndGet();
+			removed[0] = true;
 			if (sources.size() == 1) {
-				result[0] = Removal.REMOVED_LAST;
 				return null;
 			}
-			result[0] = Removal.REMOVED;
 			List<DefaultEventSource> rest = new ArrayList<>(sources);
 			rest.remove(source);
 			return List.copyOf(rest);
 		});
-		return result[0];
+		return removed[0];
 	}
 
 	List<DefaultEventSource> sources(String identifier) {
 		return this.identified.getOrDefault(identifier, List.of());
 	}
 
+	/**
+	 * Return the newest open source of the identifier: one the application closed is passed by at once, though it
+	 * stays in the index until what was sent before is delivered.
+	 */
 	Optional<EventSource> get(String identifier) {
-		List<DefaultEventSource> sources = this.identified.get(identifier);
-		return (sources != null) ? Optional.of(sources.get(sources.size() - 1)) : Optional.empty();
+		List<DefaultEventSource> sources = this.identified.getOrDefault(identifier, List.of());
+		for (int i = sources.size() - 1; i >= 0; i--) {
+			if (sources.get(i).isOpen()) {
+				return Optional.of(sources.get(i));
+			}
+		}
+		return Optional.empty();
 	}
 
+	/**
+	 * Return the open sources whose identifier matches.
+	 */
 	List<EventSource> find(Predicate<String> identifierMatcher) {
 		List<EventSource> result = new ArrayList<>();
 		this.identified.forEach((identifier, sources) -> {
 			if (identifierMatcher.test(identifier)) {
-				result.addAll(sources);
+				for (DefaultEventSource source : sources) {
+					if (source.isOpen()) {
+						result.add(source);
+					}
+				}
 			}
 		});
 		return result;
-	}
-
-	Set<String> identifiers() {
-		return this.identified.keySet();
 	}
 
 	/**
@@ -146,6 +159,35 @@ final class SourceIndex {
 		});
 	}
 
+	/**
+	 * Return the number of sources, anonymous ones included.
+	 */
+	int count() {
+		return this.anonymous.size() + this.identifiedCount.get();
+	}
+
+	/**
+	 * Return the number of identified sources whose identifier matches; visits every identifier.
+	 */
+	int count(Predicate<String> identifierMatcher) {
+		int[] count = { 0 };
+		this.identified.forEach((identifier, sources) -> {
+			if (identifierMatcher.test(identifier)) {
+				count[0] += sources.size();
+			}
+		});
+		return count[0];
+	}
+
+	/**
+	 * Return a snapshot of the identified sources: identifier to count.
+	 */
+	Map<String, Integer> presence() {
+		Map<String, Integer> presence = new HashMap<>();
+		this.identified.forEach((identifier, sources) -> presence.put(identifier, sources.size()));
+		return presence;
+	}
+
 	int identifiedCount() {
 		return this.identifiedCount.get();
 	}
@@ -157,12 +199,6 @@ final class SourceIndex {
 	 * @param refused whether the new source was not registered
 	 */
 	record Registration(List<DefaultEventSource> replaced, boolean refused) {
-	}
-
-	enum Removal {
-
-		ABSENT, REMOVED, REMOVED_LAST
-
 	}
 
 }

@@ -1,9 +1,5 @@
 package io.github.sisksse;
 
-import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -27,10 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
-import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Import;
 import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.test.context.NestedTestConfiguration;
 import org.springframework.test.context.NestedTestConfiguration.EnclosingConfiguration;
@@ -53,9 +46,15 @@ class ReplayTests {
 
 		private static final Pattern SHAPE = Pattern.compile("(\\d+)-(\\d+)");
 
+		/**
+		 * Three threads send to the stream each its own way (to the stream, to its group by prefix, by predicate)
+		 * while its client keeps dropping and reconnecting: a send racing a reconnect must neither skip the new
+		 * connection nor reach it twice.
+		 */
 		@RepeatedTest(5)
 		void clientThatDropsAndReconnectsGetsEveryEventOnceAndInOrderWhileOthersSend() throws Exception {
-			String stream = "resume-" + System.nanoTime();
+			String group = "resume-" + System.nanoTime() + "/";
+			String stream = group + "member";
 			int senders = 3;
 			int perSender = 300;
 			List<SseClient.Event> received = new ArrayList<>();
@@ -67,7 +66,12 @@ class ReplayTests {
 				int thread = t;
 				sending.add(CompletableFuture.runAsync(() -> {
 					for (int i = 0; i < perSender; i++) {
-						this.registry.send(stream, thread + "-" + i);
+						String data = thread + "-" + i;
+						switch (thread) {
+							case 0 -> this.registry.send(stream, data);
+							case 1 -> this.registry.sendToPrefix(group, data);
+							default -> this.registry.broadcast(data, stream::equals);
+						}
 						if (i % 3 == 0) {
 							pause(5); // pacing, so that events keep flowing across several reconnections
 						}
@@ -118,8 +122,7 @@ class ReplayTests {
 				this.registry.send("numbered", ServerSentEvent.builder("three").id("custom-3").build());
 				await().atMost(WAIT).until(() -> client.events().size() == 3);
 				List<SseClient.Event> events = client.events();
-				assertThat(Long.parseLong(events.get(1).lastEventId()))
-					.isGreaterThan(Long.parseLong(events.get(0).lastEventId()));
+				assertThat(position(events.get(1).lastEventId())).isGreaterThan(position(events.get(0).lastEventId()));
 				assertThat(events.get(2).lastEventId()).isEqualTo("custom-3");
 			}
 			this.registry.send("numbered", "four");
@@ -188,6 +191,10 @@ class ReplayTests {
 			}
 		}
 
+		private static long position(String id) {
+			return Long.parseLong(id.substring(id.indexOf('-') + 1));
+		}
+
 		private static boolean allDone(List<CompletableFuture<?>> futures) {
 			return futures.stream().allMatch(CompletableFuture::isDone);
 		}
@@ -198,6 +205,35 @@ class ReplayTests {
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
+			}
+		}
+
+	}
+
+	@Nested
+	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
+			properties = { "sisk.sse.replay.enabled=true", "sisk.sse.duplicate-identifier=allow" })
+	class SiblingTabs extends HttpTestSupport {
+
+		@Test
+		void whatOneTabIsSentIsNotReplayedToItsSiblingWhileTheStreamsMessagesAre() {
+			try (SseClient first = connect("/open?id=tabs")) {
+				await().atMost(WAIT).until(() -> this.registry.find("tabs"::equals).size() == 1);
+				EventSource firstTab = this.registry.find("tabs"::equals).get(0);
+				String position;
+				try (SseClient second = connect("/open?id=tabs")) {
+					await().atMost(WAIT).until(() -> second.lastEventId().contains("-"));
+					position = second.lastEventId();
+				}
+				firstTab.send("only for the first tab");
+				this.registry.send("tabs", "for every tab");
+				await().atMost(WAIT).until(() -> first.data().contains("for every tab"));
+				assertThat(first.data()).containsExactly("only for the first tab", "for every tab");
+				try (SseClient back = SseClient.connect(this.port, "/open?id=tabs", Map.of("Last-Event-ID", position))) {
+					await().atMost(WAIT).until(() -> !back.data().isEmpty());
+					assertThat(back.data()).containsExactly("for every tab");
+				}
+				firstTab.close();
 			}
 		}
 
@@ -233,29 +269,23 @@ class ReplayTests {
 	}
 
 	@Nested
-	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT)
-	@Import(Bounds.HistoryConfiguration.class)
+	@SpringBootTest(classes = SseTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
+			properties = { "sisk.sse.replay.enabled=true", "sisk.sse.replay.max-events=4" })
 	class Bounds extends HttpTestSupport {
 
-		static final MovableClock clock = new MovableClock();
-
 		@Test
-		void historyKeepsTheNewestEventsUpToItsCount() {
-			List<String> ids = sendAndReceive("counted", 5);
-			// Only the 4 newest entries are kept (each connection also records its position): the first id is
-			// forgotten, the third still there.
-			assertThat(replayAfter("counted", ids.get(0)).events().get(0).type()).isEqualTo("sisk-reset");
-			SseClient resumed = replayAfter("counted", ids.get(2));
-			assertThat(resumed.data()).containsExactly("e3", "e4");
+		void theLogKeepsTheNewestEventsUpToItsCountAndConnectionsTakeNoPlaceInIt() {
+			List<String> ids = sendAndReceive("counted", 6);
+			// Reconnections record nothing: the 4 newest events are still there after them.
+			String newest = ids.get(5);
+			for (int i = 0; i < 5; i++) {
+				assertThat(replayAfter("counted", newest, newest).events()).isEmpty();
+			}
+			// Held: e2 to e5, so a client that last received e1 can resume, one that last received e0 cannot.
+			assertThat(replayAfter("counted", ids.get(0), newest).events()).extracting(SseClient.Event::type)
+				.containsExactly("sisk-reset");
+			assertThat(replayAfter("counted", ids.get(1), newest).data()).containsExactly("e2", "e3", "e4", "e5");
 			source("counted").close();
-		}
-
-		@Test
-		void historyForgetsEventsOlderThanItsAge() {
-			List<String> ids = sendAndReceive("aged", 2);
-			clock.advance(Duration.ofMinutes(6));
-			assertThat(replayAfter("aged", ids.get(0)).events().get(0).type()).isEqualTo("sisk-reset");
-			source("aged").close();
 		}
 
 		private List<String> sendAndReceive(String stream, int count) {
@@ -269,21 +299,13 @@ class ReplayTests {
 			}
 		}
 
-		private SseClient replayAfter(String stream, String lastId) {
+		private SseClient replayAfter(String stream, String lastId, String newest) {
 			SseClient client = SseClient.connect(this.port, "/open?id=" + stream, Map.of("Last-Event-ID", lastId));
-			await().atMost(WAIT).until(() -> !client.events().isEmpty());
+			// Every join ends with the client's new position, after what it is replayed (a blank event with an id).
+			await().atMost(WAIT).until(() -> client.lastEventId().equals(newest) && client.events().isEmpty()
+					|| client.lastEventId().equals(newest) && !lastId.equals(newest));
 			client.close();
 			return client;
-		}
-
-		@TestConfiguration(proxyBeanMethods = false)
-		static class HistoryConfiguration {
-
-			@Bean
-			EventHistory eventHistory() {
-				return new InMemoryEventHistory(4, Duration.ofMinutes(5), clock);
-			}
-
 		}
 
 	}
@@ -319,34 +341,6 @@ class ReplayTests {
 			}
 			context.close();
 		}
-	}
-
-	/**
-	 * A clock the test moves forward.
-	 */
-	static final class MovableClock extends Clock {
-
-		private volatile Instant now = Instant.now();
-
-		void advance(Duration duration) {
-			this.now = this.now.plus(duration);
-		}
-
-		@Override
-		public Instant instant() {
-			return this.now;
-		}
-
-		@Override
-		public java.time.ZoneId getZone() {
-			return ZoneOffset.UTC;
-		}
-
-		@Override
-		public Clock withZone(java.time.ZoneId zone) {
-			return this;
-		}
-
 	}
 
 }

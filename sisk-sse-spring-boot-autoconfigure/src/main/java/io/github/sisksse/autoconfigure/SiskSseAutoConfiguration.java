@@ -2,11 +2,9 @@ package io.github.sisksse.autoconfigure;
 
 import java.util.List;
 
-import io.github.sisksse.EventHistory;
 import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceListener;
 import io.github.sisksse.EventSourceRegistry;
-import io.github.sisksse.InMemoryEventHistory;
 import io.github.sisksse.micrometer.EventSourceMetrics;
 import io.github.sisksse.mvc.EventSourceRejectedExceptionResolver;
 import io.github.sisksse.mvc.EventSourceReturnValueHandlerRegistrar;
@@ -71,7 +69,7 @@ public final class SiskSseAutoConfiguration {
 	EventSourceRegistry eventSourceRegistry(SiskSseProperties properties,
 			@Qualifier(SCHEDULER_BEAN_NAME) ObjectProvider<TaskScheduler> taskScheduler,
 			ObjectProvider<RequestMappingHandlerAdapter> handlerAdapter, ObjectProvider<EventSourceListener> listeners,
-			ObjectProvider<EventHistory> history, Environment environment) {
+			Environment environment) {
 		SiskSseProperties.Ping ping = properties.getPing();
 		SiskSseProperties.Queue queue = properties.getQueue();
 		EventSourceRegistry.Builder builder = EventSourceRegistry.builder()
@@ -91,8 +89,11 @@ public final class SiskSseAutoConfiguration {
 			.maxConnections(properties.getMaxConnections(), properties.getMaxConnectionsPerClient())
 			.messageConverters(() -> messageConverters(handlerAdapter));
 		listeners.orderedStream().forEach(builder::listener);
-		history.ifAvailable((events) -> builder.replay(events, properties.getReplay().getMaxAge(),
-				properties.getReplay().getResetEvent()));
+		SiskSseProperties.Replay replay = properties.getReplay();
+		if (replay.isEnabled()) {
+			builder.replay(replay.getMaxEvents(), replay.getMaxBytes().toBytes(), replay.getMaxAge(),
+					replay.getResetEvent());
+		}
 		TaskScheduler scheduler = taskScheduler.getIfAvailable();
 		if (scheduler != null) {
 			builder.scheduler(scheduler);
@@ -121,13 +122,6 @@ public final class SiskSseAutoConfiguration {
 					+ "(server.tomcat.max-connections), after which it answers no other request; set "
 					+ "sisk.sse.max-connections below it (now " + ((limit != null) ? limit : "unset") + ")");
 		}
-	}
-
-	@Bean
-	@ConditionalOnMissingBean
-	@ConditionalOnBooleanProperty("sisk.sse.replay.enabled")
-	EventHistory eventHistory(SiskSseProperties properties) {
-		return new InMemoryEventHistory(properties.getReplay().getMaxEvents(), properties.getReplay().getMaxAge());
 	}
 
 	@Bean

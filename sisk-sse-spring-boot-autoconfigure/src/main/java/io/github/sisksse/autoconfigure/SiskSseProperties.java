@@ -236,6 +236,9 @@ public class SiskSseProperties implements Validator {
 		if (properties.replay.maxEvents < 1) {
 			reject(errors, "replay.maxEvents", "replay.max-events", "must be at least 1");
 		}
+		if (properties.replay.maxBytes.toBytes() < 1) {
+			reject(errors, "replay.maxBytes", "replay.max-bytes", "must be positive");
+		}
 	}
 
 	private static void checkPositive(Errors errors, String field, String property, @Nullable Duration value) {
@@ -375,21 +378,25 @@ public class SiskSseProperties implements Validator {
 	}
 
 	/**
-	 * Resumable streams: the recent events of each identified stream, replayed to a client that reconnects with
-	 * Last-Event-ID.
+	 * Resumable streams: the registry's most recent events, replayed to a client that reconnects to an identified
+	 * stream with Last-Event-ID. The bounds hold for the whole registry, whatever the number of streams.
 	 */
 	public static class Replay {
 
 		/**
-		 * Whether to keep the recent events of identified streams and replay what a reconnecting client missed.
-		 * Off by default: the history holds memory per stream and adds work to every send.
+		 * Whether to keep the most recent events and replay what a reconnecting client missed.
 		 */
 		private boolean enabled;
 
 		/**
-		 * Maximum number of events kept per stream.
+		 * Maximum number of events kept, for all streams together.
 		 */
-		private int maxEvents = 256;
+		private int maxEvents = 10_000;
+
+		/**
+		 * Maximum size of the events kept, for all streams together.
+		 */
+		private DataSize maxBytes = DataSize.ofMegabytes(16);
 
 		/**
 		 * How long an event is kept.
@@ -397,8 +404,8 @@ public class SiskSseProperties implements Validator {
 		private Duration maxAge = Duration.ofMinutes(5);
 
 		/**
-		 * Name of the event sent instead of a replay when the client's last event id is no longer (or never was)
-		 * in the history, so that the page reloads its state. Its data is that id.
+		 * Name of the event sent instead of a replay when what followed the client's last event id is no longer
+		 * kept (or the id is unknown), so that the page reloads its state. Its data is that id.
 		 */
 		private String resetEvent = "sisk-reset";
 
@@ -416,6 +423,14 @@ public class SiskSseProperties implements Validator {
 
 		public void setMaxEvents(int maxEvents) {
 			this.maxEvents = maxEvents;
+		}
+
+		public DataSize getMaxBytes() {
+			return this.maxBytes;
+		}
+
+		public void setMaxBytes(DataSize maxBytes) {
+			this.maxBytes = maxBytes;
 		}
 
 		public Duration getMaxAge() {

@@ -35,7 +35,7 @@ class ConfigurationMetadataTests {
 				"sisk.sse.max-connections-per-client", "sisk.sse.ping.enabled",
 				"sisk.sse.ping.interval", "sisk.sse.ping.format", "sisk.sse.ping.message", "sisk.sse.ping.event-name",
 				"sisk.sse.ping.resets-wait-for-fail", "sisk.sse.close-event.name", "sisk.sse.close-event.data",
-				"sisk.sse.queue.max-events", "sisk.sse.replay.enabled", "sisk.sse.replay.max-events",
+				"sisk.sse.queue.max-events", "sisk.sse.replay.enabled", "sisk.sse.replay.max-events", "sisk.sse.replay.max-bytes",
 				"sisk.sse.replay.max-age", "sisk.sse.replay.reset-event", "sisk.sse.queue.max-bytes", "sisk.sse.queue.overflow");
 		assertThat(descriptions).allSatisfy((name, description) -> assertThat(description).as(name).isNotBlank());
 	}

@@ -7,10 +7,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.sisksse.CloseReason;
 import io.github.sisksse.DuplicateIdentifierPolicy;
-import io.github.sisksse.EventHistory;
 import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceRegistry;
-import io.github.sisksse.InMemoryEventHistory;
 import io.github.sisksse.OverflowPolicy;
 import io.github.sisksse.PingPolicy;
 import io.github.sisksse.actuate.EventSourcesEndpoint;
@@ -152,10 +150,20 @@ class SiskSseAutoConfigurationTests {
 	}
 
 	@Test
-	void replayIsOptIn() {
-		this.contextRunner.run((context) -> assertThat(context).doesNotHaveBean(EventHistory.class));
-		this.contextRunner.withPropertyValues("sisk.sse.replay.enabled=true", "sisk.sse.replay.max-events=7")
-			.run((context) -> assertThat(context).hasSingleBean(InMemoryEventHistory.class));
+	void replayIsOptInAndBoundedForTheWholeRegistry() {
+		this.contextRunner.run((context) -> assertThat(context.getBean(SiskSseProperties.class).getReplay())
+			.returns(false, SiskSseProperties.Replay::isEnabled)
+			.returns(10_000, SiskSseProperties.Replay::getMaxEvents)
+			.returns(org.springframework.util.unit.DataSize.ofMegabytes(16), SiskSseProperties.Replay::getMaxBytes));
+		this.contextRunner
+			.withPropertyValues("sisk.sse.replay.enabled=true", "sisk.sse.replay.max-events=7",
+					"sisk.sse.replay.max-bytes=1MB")
+			.run((context) -> assertThat(context).hasNotFailed().hasSingleBean(EventSourceRegistry.class));
+		this.contextRunner.withPropertyValues("sisk.sse.replay.enabled=true", "sisk.sse.replay.max-bytes=0")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				assertThat(context.getStartupFailure()).hasStackTraceContaining("sisk.sse.replay.max-bytes must be positive");
+			});
 	}
 
 	@Test

@@ -1,0 +1,266 @@
+package io.github.sisksse;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.http.codec.ServerSentEvent;
+
+/**
+ * Reads the {@link EventLog} into this instance's copy, the {@link PublicationLog}, and delivers its entries to this
+ * instance's connections, strictly in log order; and joins new connections to the log: a connection that joins at
+ * a position is first replayed the entries after it that were meant for it, then receives every later one live,
+ * with no gap and no duplicate, because both happen here, between two entries.
+ * <p>
+ * Delivering is one O(1) enqueue per connection ({@link Deliveries}); the dispatcher runs as a turn of the
+ * {@link WriterPool}, a bounded number of entries per turn, so that senders never do it (a broadcast to every
+ * connection returns once appended) and it never keeps a worker from the writers for long.
+ * <p>
+ * <b>Thread safety.</b> At most one turn runs at a time: the {@code scheduled} flag, taken by compare-and-set, is
+ * the dispatcher's role, as a connection's writer role is its own. Only the role holder touches the position
+ * delivered so far and each connection's live position ({@link DefaultEventSource#isLive}); releasing the role (a
+ * volatile write) orders one turn's writes before the next turn's reads. Joins arrive on a lock-free queue, at
+ * most one per connection; entries arrive from the log's thread (or the sender's, for a log in memory) into the
+ * copy, which has its own lock. No lock is held while sources are settled or listeners run.
+ */
+final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
+
+	private static final Log logger = LogFactory.getLog(Dispatcher.class);
+
+	/** How many entries one turn delivers at most. */
+	private static final int ENTRIES_PER_TURN = 64;
+
+	/** How many connections one turn offers events to at most (one broadcast may go beyond). */
+	private static final int OFFERS_PER_TURN = 4096;
+
+	private final PublicationLog log;
+
+	private final Targets targets;
+
+	private final SourceIndex index;
+
+	private final WriterPool writers;
+
+	private final ConnectionSettings connections;
+
+	private final EventEncoder encoder;
+
+	private final boolean siblings;
+
+	private final String resetEventName;
+
+	private final AtomicBoolean scheduled = new AtomicBoolean();
+
+	private final ConcurrentLinkedQueue<Join> joins = new ConcurrentLinkedQueue<>();
+
+	// Written by the role holder only; volatile for the check after a turn.
+
+	/** The sequence number of the last entry delivered. */
+	private volatile long delivered;
+
+	/** The generation and position of the last entry delivered. */
+	private int deliveredGeneration;
+
+	private long deliveredPosition;
+
+	Dispatcher(PublicationLog log, Targets targets, SourceIndex index, WriterPool writers,
+			ConnectionSettings connections, EventEncoder encoder, boolean siblings, String resetEventName) {
+		this.log = log;
+		this.targets = targets;
+		this.index = index;
+		this.writers = writers;
+		this.connections = connections;
+		this.encoder = encoder;
+		this.siblings = siblings;
+		this.resetEventName = resetEventName;
+	}
+
+	// EventLog.Reader
+
+	@Override
+	public void epoch(String epoch) {
+		this.log.epoch(epoch);
+	}
+
+	@Override
+	public void entry(long position, EventLog.Entry entry) {
+		Publication.Target target = this.targets.read(entry.target());
+		this.log.accept(position, target, entry.ownId(),
+				(target instanceof Publication.Elsewhere) ? new byte[0] : entry.frame());
+		wake();
+	}
+
+	/**
+	 * Join a connection to the log after the given position: it is replayed the entries after it meant for it,
+	 * then receives the later ones live. Until then the dispatcher passes it by.
+	 * @param source the connection, created with {@code joining} set
+	 * @param resume where its client resumes
+	 * @param reported the {@code Last-Event-ID} its client reported, if any, so that listeners hear of the replay
+	 */
+	void join(DefaultEventSource source, PublicationLog.Resume resume, @Nullable String reported) {
+		this.joins.add(new Join(source, resume, reported));
+		wake();
+	}
+
+	/**
+	 * Make sure a turn will deliver what was appended.
+	 * @return {@code false} if nothing is delivered any more: the pool has stopped, every connection is ending
+	 */
+	boolean wake() {
+		if (this.scheduled.compareAndSet(false, true) && !this.writers.schedule(this)) {
+			this.scheduled.set(false);
+			return false;
+		}
+		return true;
+	}
+
+	@Override
+	public void run() {
+		try {
+			turn();
+		}
+		catch (Throwable ex) {
+			logger.error("Delivering events failed", ex);
+		}
+		finally {
+			this.scheduled.set(false);
+		}
+		if (!this.joins.isEmpty() || this.log.last() > this.delivered) {
+			wake();
+		}
+	}
+
+	@Override
+	public void abandon() {
+		this.scheduled.set(false);
+	}
+
+	private void turn() {
+		Deliveries deliveries = new Deliveries();
+		try {
+			for (int entries = 0; entries < ENTRIES_PER_TURN && deliveries.offered() < OFFERS_PER_TURN; entries++) {
+				for (Join join = this.joins.poll(); join != null; join = this.joins.poll()) {
+					join(join);
+				}
+				Publication entry = this.log.next(this.delivered);
+				if (entry == null) {
+					return;
+				}
+				deliver(entry, deliveries);
+				this.deliveredGeneration = entry.generation();
+				this.deliveredPosition = entry.position();
+				this.delivered = entry.seq();
+				this.log.dispatched(entry);
+				// The first connections are written while the rest are still being queued.
+				deliveries.settleIfMany(this.writers);
+			}
+		}
+		finally {
+			deliveries.settle(this.writers);
+		}
+	}
+
+	private void deliver(Publication entry, Deliveries deliveries) {
+		Publication.Target target = entry.target();
+		try {
+			if (target instanceof Publication.Connection connection) {
+				if (connection.source() != null) {
+					offer(connection.source(), entry, deliveries);
+				}
+			}
+			else if (target instanceof Publication.Closing closing) {
+				if (closing.source() != null) {
+					// After the events before it, which are queued already; settled first, so that they are written.
+					deliveries.settle(this.writers);
+					closing.source().end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
+				}
+			}
+			else if (target instanceof Publication.Stream stream) {
+				for (DefaultEventSource source : this.index.sources(stream.identifier())) {
+					offer(source, entry, deliveries);
+				}
+			}
+			else if (!(target instanceof Publication.Elsewhere)) {
+				boolean all = target instanceof Publication.All;
+				this.index.forEach((identifier) -> all || target.includes(identifier), all,
+						(source) -> offer(source, entry, deliveries));
+			}
+		}
+		catch (RuntimeException ex) {
+			// Only an application's predicate can fail here: the entry reaches the connections found so far.
+			logger.warn("Failed to find the event sources for " + target, ex);
+		}
+	}
+
+	private static void offer(DefaultEventSource source, Publication entry, Deliveries deliveries) {
+		if (source.isLive(entry)) {
+			deliveries.offer(source, entry.idLine(), entry.frame());
+		}
+	}
+
+	private void join(Join join) {
+		DefaultEventSource source = join.source();
+		String identifier = Objects.requireNonNull(source.identifier());
+		PublicationLog.Resume resume = join.resume();
+		boolean lost = resume.lost();
+		int generation = resume.generation();
+		long position = resume.after();
+		List<Publication> missed = List.of();
+		if (generation == this.deliveredGeneration || this.delivered == 0) {
+			// Owed: what followed the client's position, or (afresh, or after a reset) what was sent since it
+			// connected.
+			// The client is behind what was delivered here (replay), or ahead of it: this instance's copy of the
+			// log has not caught up with the instance it came from (what it has is skipped when it arrives).
+			List<Publication> replay = this.log.replay(generation, position, this.delivered,
+					(generation == this.deliveredGeneration) ? this.deliveredPosition : 0,
+					(entry) -> entry.target().replaysTo(source, identifier, this.siblings));
+			if (replay == null) {
+				// What followed was forgotten (the log's bounds), or never reached this instance: reload.
+				lost = true;
+			}
+			else {
+				missed = replay;
+			}
+			if (generation == this.deliveredGeneration) {
+				position = Math.max(position, this.deliveredPosition);
+			}
+		}
+		else if (generation < this.deliveredGeneration) {
+			// The log's history was lost since the client connected: it resumes in the new epoch, from scratch.
+			lost = true;
+			generation = this.deliveredGeneration;
+			position = this.deliveredPosition;
+		}
+		byte[] reset = lost ? resetEvent((join.reported() != null) ? join.reported() : "") : null;
+		byte[] id = ("id: " + this.log.idOf(generation, position) + "\n\n").getBytes(StandardCharsets.UTF_8);
+		source.join(missed, reset, id, generation, position + 1);
+		String reported = join.reported();
+		if (reported != null) {
+			int replayed = lost ? -1 : missed.size();
+			this.connections.listeners().notify((listener) -> listener.onReplay(source, reported, replayed));
+		}
+	}
+
+	private byte[] resetEvent(String lostId) {
+		try {
+			return this.encoder.encode(ServerSentEvent.builder(lostId).event(this.resetEventName).build());
+		}
+		catch (RuntimeException ex) {
+			return this.encoder.encode(ServerSentEvent.builder("").event(this.resetEventName).build());
+		}
+	}
+
+	/**
+	 * A connection waiting to join.
+	 */
+	private record Join(DefaultEventSource source, PublicationLog.Resume resume,
+			@Nullable String reported) {
+	}
+
+}

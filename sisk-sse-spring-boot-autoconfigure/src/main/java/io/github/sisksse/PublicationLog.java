@@ -1,0 +1,267 @@
+package io.github.sisksse;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * This instance's copy of the {@link EventLog}: the entries it was fed, in log order, until the {@link Dispatcher}
+ * has delivered them, then for replay within the bounds. Entries are numbered by a local sequence across epochs
+ * (what the dispatcher walks), and carry their epoch and position in the log (what clients report). Positions are
+ * written on the wire as {@code <epoch>-<position>}, so a position from another epoch (before the log was lost) is
+ * recognised as such, never mistaken for a new one.
+ * <p>
+ * <b>Bounds.</b> Delivered entries are kept for replay within a number of entries, a number of bytes and an age,
+ * whatever the number of streams (none at all when replay is off). Entries not yet delivered are always kept, up to
+ * their own bounds: beyond them, taking an entry fails rather than growing without end.
+ * <p>
+ * <b>Thread safety.</b> Guarded by its own monitor, held for O(1) steps, and for the scans of a reconnecting
+ * client, which the retention bounds. It calls no other code.
+ */
+final class PublicationLog {
+
+	static final int MAX_PENDING = 65_536;
+
+	private static final long MAX_PENDING_BYTES = 256L * 1024 * 1024;
+
+	private final int maxEntries;
+
+	private final long maxBytes;
+
+	private final long maxAgeNanos;
+
+	// Guarded by the monitor
+
+	private Publication[] ring = new Publication[64];
+
+	/** Sequence of the oldest entry held; the copy is empty when it is {@code last + 1}. */
+	private long first = 1;
+
+	private long last;
+
+	private long dispatched;
+
+	private long bytes;
+
+	private long pendingBytes;
+
+	private String epoch = "";
+
+	private int generation;
+
+	/** The epochs of the last few generations, for the ids of clients that join while an older one is delivered. */
+	private final java.util.Map<Integer, String> epochs = new java.util.LinkedHashMap<>() {
+
+		@Override
+		protected boolean removeEldestEntry(java.util.Map.Entry<Integer, String> eldest) {
+			return size() > 16;
+		}
+
+	};
+
+	/** The position of the newest entry of the current epoch, 0 before the first. */
+	private long lastPosition;
+
+	/**
+	 * Create a copy.
+	 * @param maxEntries how many delivered entries to keep for replay (0 for none)
+	 * @param maxBytes how many bytes of delivered entries to keep for replay
+	 * @param maxAge how long to keep a delivered entry for replay
+	 */
+	PublicationLog(int maxEntries, long maxBytes, Duration maxAge) {
+		this.maxEntries = maxEntries;
+		this.maxBytes = maxBytes;
+		this.maxAgeNanos = maxAge.toNanos();
+	}
+
+	/**
+	 * The log's epoch; a new one starts a new generation, whose positions start again.
+	 */
+	synchronized void epoch(String epoch) {
+		if (!epoch.equals(this.epoch)) {
+			this.epoch = epoch;
+			this.generation++;
+			this.epochs.put(this.generation, epoch);
+			this.lastPosition = 0;
+		}
+	}
+
+	/**
+	 * Take the log's next entry.
+	 * @return the entry, or {@code null} if its position is not after the last one (read twice)
+	 * @throws IllegalStateException if so many entries wait to be delivered that nothing more is taken
+	 */
+	synchronized @Nullable Publication accept(long position, Publication.Target target, @Nullable String ownId,
+			byte[] frame) {
+		if (position <= this.lastPosition) {
+			return null;
+		}
+		long seq = this.last + 1;
+		byte[] idLine = (ownId != null) ? null : ("id: " + idOf(position) + "\n").getBytes(StandardCharsets.UTF_8);
+		Publication entry = new Publication(seq, this.generation, position, idLine, ownId, frame, target,
+				System.nanoTime());
+		if (seq - this.dispatched > MAX_PENDING || this.pendingBytes + entry.size() > MAX_PENDING_BYTES) {
+			throw new IllegalStateException("Cannot publish: " + (seq - 1 - this.dispatched)
+					+ " events are still waiting to be delivered");
+		}
+		if (seq - this.first == this.ring.length) {
+			grow();
+		}
+		this.ring[index(seq)] = entry;
+		this.last = seq;
+		this.lastPosition = position;
+		this.bytes += entry.size();
+		this.pendingBytes += entry.size();
+		evict(entry.storedAtNanos());
+		return entry;
+	}
+
+	/**
+	 * Return the entry after this sequence number, for the dispatcher.
+	 * @return the entry, or {@code null} when there is none yet
+	 */
+	synchronized @Nullable Publication next(long seq) {
+		return (seq < this.last) ? this.ring[index(seq + 1)] : null;
+	}
+
+	/**
+	 * The dispatcher delivered every entry up to this one: they now count against the replay bounds.
+	 */
+	synchronized void dispatched(Publication entry) {
+		this.dispatched = entry.seq();
+		this.pendingBytes -= entry.size();
+		evict(System.nanoTime());
+	}
+
+	/**
+	 * Return the sequence number of the newest entry, 0 before the first.
+	 */
+	synchronized long last() {
+		return this.last;
+	}
+
+	/**
+	 * Return where a client that connects now resumes.
+	 * @param lastEventId the {@code Last-Event-ID} it reported: a position of this log, or an id the application
+	 * gave; {@code null} for a client that starts afresh
+	 */
+	synchronized Resume resume(@Nullable String lastEventId) {
+		if (lastEventId == null) {
+			return new Resume(this.generation, this.lastPosition, false);
+		}
+		long position = parse(lastEventId);
+		if (position >= 0) {
+			return new Resume(this.generation, position, false);
+		}
+		// The application's own id: the entry of this epoch that carries it, newest first.
+		for (long seq = this.last; seq >= this.first; seq--) {
+			Publication entry = this.ring[index(seq)];
+			if (entry.generation() != this.generation) {
+				break;
+			}
+			if (lastEventId.equals(entry.ownId())) {
+				return new Resume(this.generation, entry.position(), false);
+			}
+		}
+		return new Resume(this.generation, this.lastPosition, true);
+	}
+
+	/**
+	 * Return the delivered entries of a generation after a position, up to the given one, that match.
+	 * @param upToSeq the sequence number of the newest entry delivered
+	 * @param upToPosition the position of the newest entry of the generation delivered
+	 * @return the entries, oldest first, or {@code null} when some entry after that position is no longer held
+	 */
+	synchronized @Nullable List<Publication> replay(int generation, long after, long upToSeq, long upToPosition,
+			Predicate<Publication> filter) {
+		if (after >= upToPosition) {
+			return List.of();
+		}
+		evict(System.nanoTime());
+		List<Publication> entries = new ArrayList<>();
+		long expected = after + 1;
+		for (long seq = this.first; seq <= upToSeq; seq++) {
+			Publication entry = this.ring[index(seq)];
+			if (entry.generation() != generation || entry.position() <= after) {
+				continue;
+			}
+			if (entry.position() != expected) {
+				// The oldest held entry is not the next one (forgotten), or the log skipped some (a gap).
+				return null;
+			}
+			expected++;
+			if (filter.test(entry)) {
+				entries.add(entry);
+			}
+		}
+		return (expected == upToPosition + 1) ? entries : null;
+	}
+
+	/**
+	 * Return the wire id of a position of the current epoch.
+	 */
+	synchronized String idOf(long position) {
+		return this.epoch + "-" + position;
+	}
+
+	/**
+	 * Return the wire id of a position of a recent generation.
+	 */
+	synchronized String idOf(int generation, long position) {
+		return this.epochs.getOrDefault(generation, this.epoch) + "-" + position;
+	}
+
+	private long parse(String lastEventId) {
+		int dash = lastEventId.lastIndexOf('-');
+		if (dash != this.epoch.length() || !lastEventId.startsWith(this.epoch) || dash == lastEventId.length() - 1) {
+			return -1;
+		}
+		try {
+			return Long.parseLong(lastEventId, dash + 1, lastEventId.length(), 10);
+		}
+		catch (NumberFormatException ex) {
+			return -1;
+		}
+	}
+
+	/**
+	 * Forget the oldest delivered entries beyond the replay bounds.
+	 */
+	private void evict(long now) {
+		while (this.first <= this.dispatched) {
+			Publication oldest = this.ring[index(this.first)];
+			long retained = this.dispatched - this.first + 1;
+			if (retained <= this.maxEntries && this.bytes - this.pendingBytes <= this.maxBytes
+					&& now - oldest.storedAtNanos() <= this.maxAgeNanos) {
+				return;
+			}
+			this.ring[index(this.first)] = null;
+			this.bytes -= oldest.size();
+			this.first++;
+		}
+	}
+
+	private void grow() {
+		Publication[] larger = new Publication[this.ring.length * 2];
+		for (long seq = this.first; seq <= this.last; seq++) {
+			larger[(int) (seq & (larger.length - 1))] = this.ring[index(seq)];
+		}
+		this.ring = larger;
+	}
+
+	private int index(long seq) {
+		return (int) (seq & (this.ring.length - 1));
+	}
+
+	/**
+	 * Where a connecting client resumes: after this position of this generation. A lost position (unknown, or
+	 * from another epoch) resumes at the newest position, after the reset event.
+	 */
+	record Resume(int generation, long after, boolean lost) {
+	}
+
+}

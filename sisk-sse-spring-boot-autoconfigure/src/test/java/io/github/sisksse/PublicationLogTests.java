@@ -1,0 +1,156 @@
+package io.github.sisksse;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * This instance's copy of the log, without a registry: positions, wire ids, epochs and the bounds that hold
+ * whatever the number of streams.
+ */
+class PublicationLogTests {
+
+	private static final Publication.Target ALL = new Publication.All();
+
+	private long position;
+
+	@Test
+	void entriesCarryTheirEpochAndPositionOnTheWire() {
+		PublicationLog log = log(10, 1 << 20, Duration.ofMinutes(1));
+		Publication first = accept(log, "a");
+		Publication second = accept(log, "b");
+		assertThat(second.seq()).isEqualTo(first.seq() + 1);
+		assertThat(new String(first.idLine(), StandardCharsets.UTF_8)).isEqualTo("id: e1-1\n");
+		assertThat(log.resume("e1-1")).isEqualTo(new PublicationLog.Resume(1, 1, false));
+		assertThat(log.resume(null)).isEqualTo(new PublicationLog.Resume(1, 2, false));
+	}
+
+	@Test
+	void aPositionFromAnotherEpochIsLostNotMistakenForOneOfThisEpoch() {
+		PublicationLog log = log(10, 1 << 20, Duration.ofMinutes(1));
+		accept(log, "a");
+		log.epoch("e2");
+		this.position = 0;
+		Publication renumbered = accept(log, "b");
+		assertThat(renumbered.position()).isEqualTo(1);
+		assertThat(renumbered.generation()).isEqualTo(2);
+		assertThat(log.resume("e1-1").lost()).isTrue();
+		assertThat(log.resume("no-such-id").lost()).isTrue();
+		assertThat(log.resume("e2-1")).isEqualTo(new PublicationLog.Resume(2, 1, false));
+		assertThat(log.idOf(1, 1)).isEqualTo("e1-1");
+	}
+
+	@Test
+	void theApplicationsOwnIdsAreFoundInTheLog() {
+		PublicationLog log = log(10, 1 << 20, Duration.ofMinutes(1));
+		accept(log, "a");
+		Publication own = log.accept(++this.position, ALL, "custom-2", bytes("b"));
+		accept(log, "c");
+		assertThat(own.idLine()).isNull();
+		assertThat(log.resume("custom-2")).isEqualTo(new PublicationLog.Resume(1, 2, false));
+	}
+
+	@Test
+	void deliveredEntriesAreKeptUpToTheCountWhateverTheNumberOfStreams() {
+		PublicationLog log = log(100, 1 << 30, Duration.ofMinutes(1));
+		// 20,000 users coming and going under fresh names, with nobody connected: the copy stays at its bound.
+		for (int i = 0; i < 20_000; i++) {
+			log.dispatched(log.accept(++this.position, new Publication.Stream("user-" + i), null, bytes("hi " + i)));
+		}
+		assertThat(log.replay(1, 20_000 - 100, 20_000, 20_000, (entry) -> true)).hasSize(100);
+		assertThat(log.replay(1, 20_000 - 101, 20_000, 20_000, (entry) -> true)).isNull();
+	}
+
+	@Test
+	void deliveredEntriesAreKeptUpToTheBytes() {
+		PublicationLog log = log(1000, 16 * 1024 * 1024, Duration.ofMinutes(1));
+		byte[] large = new byte[5 * 1024 * 1024];
+		for (int i = 0; i < 8; i++) {
+			log.dispatched(log.accept(++this.position, ALL, null, large));
+		}
+		// Three 5 MB events fit in 16 MB: the fourth newest is gone.
+		assertThat(log.replay(1, 5, 8, 8, (entry) -> true)).hasSize(3);
+		assertThat(log.replay(1, 4, 8, 8, (entry) -> true)).isNull();
+	}
+
+	@Test
+	void deliveredEntriesAreKeptUpToTheirAge() {
+		PublicationLog log = log(1000, 1 << 20, Duration.ofMillis(200));
+		log.dispatched(accept(log, "old"));
+		assertThat(log.replay(1, 0, 1, 1, (entry) -> true)).hasSize(1);
+		await().atMost(Duration.ofSeconds(5)).until(() -> log.replay(1, 0, 1, 1, (entry) -> true) == null);
+	}
+
+	@Test
+	void aGapInTheLogLosesThePositionsBeforeIt() {
+		PublicationLog log = log(100, 1 << 20, Duration.ofMinutes(1));
+		log.dispatched(log.accept(1, ALL, null, bytes("1")));
+		log.dispatched(log.accept(2, ALL, null, bytes("2")));
+		// Entries 3 and 4 were forgotten by the log before this instance read them.
+		log.dispatched(log.accept(5, ALL, null, bytes("5")));
+		assertThat(log.replay(1, 1, 3, 5, (entry) -> true)).isNull();
+		assertThat(log.replay(1, 4, 3, 5, (entry) -> true)).extracting((entry) -> entry.position()).containsExactly(5L);
+		assertThat(log.replay(1, 5, 3, 5, (entry) -> true)).isEmpty();
+	}
+
+	@Test
+	void entriesNotYetDeliveredAreKeptWhateverTheBoundsThenForgottenWithoutReplay() {
+		PublicationLog log = log(0, 0, Duration.ZERO);
+		for (int i = 0; i < 10; i++) {
+			accept(log, "e" + i);
+		}
+		long delivered = 0;
+		for (Publication next = log.next(delivered); next != null; next = log.next(delivered)) {
+			assertThat(new String(next.frame(), StandardCharsets.UTF_8)).isEqualTo("e" + delivered);
+			delivered = next.seq();
+			log.dispatched(next);
+		}
+		assertThat(delivered).isEqualTo(10);
+		assertThat(log.replay(1, 9, 10, 10, (entry) -> true)).isNull();
+	}
+
+	@Test
+	void takingEntriesFailsRatherThanGrowingWithoutEndWhenNothingIsDelivered() {
+		PublicationLog log = log(0, 0, Duration.ZERO);
+		for (int i = 0; i < PublicationLog.MAX_PENDING; i++) {
+			accept(log, "x");
+		}
+		assertThatIllegalStateException().isThrownBy(() -> accept(log, "one too many"))
+			.withMessageContaining("65536 events are still waiting to be delivered");
+		this.position--;
+		log.dispatched(log.next(0));
+		accept(log, "fits again");
+	}
+
+	@Test
+	void replayReturnsOnlyTheMatchingEntriesInOrder() {
+		PublicationLog log = log(100, 1 << 20, Duration.ofMinutes(1));
+		log.dispatched(log.accept(1, new Publication.Stream("a"), null, bytes("1")));
+		log.dispatched(log.accept(2, new Publication.Stream("b"), null, bytes("2")));
+		log.dispatched(log.accept(3, new Publication.Prefix("a"), null, bytes("3")));
+		List<Publication> forA = log.replay(1, 0, 3, 3, (entry) -> entry.target().includes("a"));
+		assertThat(forA).extracting((entry) -> new String(entry.frame(), StandardCharsets.UTF_8))
+			.containsExactly("1", "3");
+	}
+
+	private static PublicationLog log(int maxEntries, long maxBytes, Duration maxAge) {
+		PublicationLog log = new PublicationLog(maxEntries, maxBytes, maxAge);
+		log.epoch("e1");
+		return log;
+	}
+
+	private Publication accept(PublicationLog log, String data) {
+		return log.accept(++this.position, ALL, null, bytes(data));
+	}
+
+	private static byte[] bytes(String text) {
+		return text.getBytes(StandardCharsets.UTF_8);
+	}
+
+}
