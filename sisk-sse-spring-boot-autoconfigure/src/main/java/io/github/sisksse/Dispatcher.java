@@ -170,15 +170,17 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 		Publication.Target target = entry.target();
 		try {
 			if (target instanceof Publication.Connection connection) {
-				if (connection.source() != null) {
-					offer(connection.source(), entry, deliveries);
+				DefaultEventSource source = this.targets.connection(connection.serial());
+				if (source != null) {
+					offer(source, entry, deliveries);
 				}
 			}
 			else if (target instanceof Publication.Closing closing) {
-				if (closing.source() != null) {
+				DefaultEventSource source = this.targets.connection(closing.serial());
+				if (source != null) {
 					// After the events before it, which are queued already; settled first, so that they are written.
 					deliveries.settle(this.writers);
-					closing.source().end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
+					source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
 				}
 			}
 			else if (target instanceof Publication.Stream stream) {

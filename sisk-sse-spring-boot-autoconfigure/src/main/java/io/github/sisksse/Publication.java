@@ -103,15 +103,16 @@ record Publication(long seq, int generation, long position, byte @Nullable [] id
 	}
 
 	/**
-	 * One connection, from {@link EventSource#send(Object)}: this instance's, or another's ({@code source} is then
-	 * {@code null}). A stream that has one connection at a time replays it to the connection that replaces it, on
-	 * whichever instance; with siblings, it belongs to that connection alone.
+	 * One connection, from {@link EventSource#send(Object)}: this instance's, named by its
+	 * {@link DefaultEventSource#serial() serial} (not held, so that the log keeps no connection alive), or another
+	 * instance's (serial 0). A stream that has one connection at a time replays it to the connection that replaces
+	 * it, on whichever instance; with siblings, it belongs to that connection alone.
 	 */
-	record Connection(@Nullable DefaultEventSource source, String identifier) implements Target {
+	record Connection(long serial, String identifier) implements Target {
 
 		@Override
 		public boolean replaysTo(DefaultEventSource source, String identifier, boolean siblings) {
-			return (this.source != null && source == this.source)
+			return (this.serial != 0 && source.serial() == this.serial)
 					|| (!siblings && !this.identifier.isEmpty() && identifier.equals(this.identifier));
 		}
 
@@ -123,10 +124,10 @@ record Publication(long seq, int generation, long position, byte @Nullable [] id
 	}
 
 	/**
-	 * Not an event: the application closed this instance's connection (or another instance's: {@code source} is
-	 * then {@code null}), which ends once the entries before are delivered.
+	 * Not an event: the application closed this instance's connection with this serial (or another instance's:
+	 * serial 0), which ends once the entries before are delivered.
 	 */
-	record Closing(@Nullable DefaultEventSource source) implements Target {
+	record Closing(long serial) implements Target {
 
 		@Override
 		public boolean replaysTo(DefaultEventSource source, String identifier, boolean siblings) {

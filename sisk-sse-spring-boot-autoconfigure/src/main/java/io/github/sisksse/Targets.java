@@ -14,10 +14,10 @@ import org.jspecify.annotations.Nullable;
  * back. A target that names this instance's objects (a connection, an application predicate) carries this
  * instance's name and a number standing for the object, which only this instance can turn back into it.
  * <p>
- * <b>Thread safety.</b> Immutable but for two concurrent maps: the connections that may be named (from
- * registration until they end, so bounded by the open connections), and the predicates of broadcasts on their way
- * (removed when read back, and bounded: the oldest are forgotten past {@value #MAX_PREDICATES}, for entries a log
- * lost).
+ * <b>Thread safety.</b> Immutable but for two maps: the open connections, by serial (concurrent; from registration
+ * until they end, so bounded by the open connections), and the predicates of broadcasts on their way (guarded by
+ * its own monitor; removed when read back, and bounded: the oldest are forgotten past {@value #MAX_PREDICATES},
+ * for entries a log lost).
  */
 final class Targets {
 
@@ -135,8 +135,18 @@ final class Targets {
 		}
 	}
 
-	private @Nullable DefaultEventSource local(String instance, String serial) {
-		return instance.equals(this.instance) ? this.connections.get(Long.parseLong(serial)) : null;
+	/**
+	 * Return the serial of a connection of this instance, or 0 for another instance's.
+	 */
+	private long local(String instance, String serial) {
+		return instance.equals(this.instance) ? Long.parseLong(serial) : 0;
+	}
+
+	/**
+	 * Return this instance's open connection with the given serial, if any.
+	 */
+	@Nullable DefaultEventSource connection(long serial) {
+		return (serial != 0) ? this.connections.get(serial) : null;
 	}
 
 }
