@@ -168,11 +168,12 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 
 	private void deliver(Publication entry, Deliveries deliveries) {
 		Publication.Target target = entry.target();
+		byte[] idLine = entry.idLine();
 		try {
 			if (target instanceof Publication.Connection connection) {
 				DefaultEventSource source = this.targets.connection(connection.serial());
 				if (source != null) {
-					offer(source, entry, deliveries);
+					offer(source, entry, idLine, deliveries);
 				}
 			}
 			else if (target instanceof Publication.Closing closing) {
@@ -185,13 +186,13 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 			}
 			else if (target instanceof Publication.Stream stream) {
 				for (DefaultEventSource source : this.index.sources(stream.identifier())) {
-					offer(source, entry, deliveries);
+					offer(source, entry, idLine, deliveries);
 				}
 			}
 			else if (!(target instanceof Publication.Elsewhere)) {
 				boolean all = target instanceof Publication.All;
 				this.index.forEach((identifier) -> all || target.includes(identifier), all,
-						(source) -> offer(source, entry, deliveries));
+						(source) -> offer(source, entry, idLine, deliveries));
 			}
 		}
 		catch (RuntimeException ex) {
@@ -200,9 +201,10 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 		}
 	}
 
-	private static void offer(DefaultEventSource source, Publication entry, Deliveries deliveries) {
+	private static void offer(DefaultEventSource source, Publication entry, byte @Nullable [] idLine,
+			Deliveries deliveries) {
 		if (source.isLive(entry)) {
-			deliveries.offer(source, entry.idLine(), entry.frame());
+			deliveries.offer(source, idLine, entry.frame());
 		}
 	}
 

@@ -1,5 +1,6 @@
 package io.github.sisksse;
 
+import java.nio.charset.StandardCharsets;
 import java.util.function.Predicate;
 
 import org.jspecify.annotations.Nullable;
@@ -12,21 +13,30 @@ import org.jspecify.annotations.Nullable;
  * @param seq the entry's place in this instance's copy: consecutive, starting at 1, across epochs
  * @param generation which epoch of the log it belongs to, counted by this instance from 1
  * @param position the entry's position in the log, within its epoch
- * @param idLine the {@code id:} line that carries the epoch and position on the wire, or {@code null} when the
- * application gave the event an id of its own (then in {@code frame})
+ * @param epoch the log's epoch (see {@link EventLog.Reader#epoch}), shared by the entries of one generation
  * @param ownId the application's id, if it gave one
  * @param frame the encoded event
  * @param target the connections it is meant for
  * @param storedAtNanos when it was appended ({@link System#nanoTime()})
  */
-record Publication(long seq, int generation, long position, byte @Nullable [] idLine, @Nullable String ownId, byte[] frame, Target target,
+record Publication(long seq, int generation, long position, String epoch, @Nullable String ownId, byte[] frame, Target target,
 		long storedAtNanos) {
+
+	/**
+	 * Return the {@code id:} line that carries the epoch and position on the wire, made anew on each call (so that
+	 * the kept log does not hold one per entry): call it once per delivery or replay.
+	 * @return the line, or {@code null} when the application gave the event an id of its own (then in the frame)
+	 */
+	byte @Nullable [] idLine() {
+		return (this.ownId != null) ? null
+				: ("id: " + this.epoch + "-" + this.position + "\n").getBytes(StandardCharsets.US_ASCII);
+	}
 
 	/**
 	 * Return the bytes this entry holds, for the log's byte bound.
 	 */
 	long size() {
-		return this.frame.length + ((this.idLine != null) ? this.idLine.length : 0) + 64;
+		return this.frame.length + 64L;
 	}
 
 	/**

@@ -1,6 +1,5 @@
 package io.github.sisksse;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,8 +100,7 @@ final class PublicationLog {
 			return null;
 		}
 		long seq = this.last + 1;
-		byte[] idLine = (ownId != null) ? null : ("id: " + idOf(position) + "\n").getBytes(StandardCharsets.UTF_8);
-		Publication entry = new Publication(seq, this.generation, position, idLine, ownId, frame, target,
+		Publication entry = new Publication(seq, this.generation, position, this.epoch, ownId, frame, target,
 				System.nanoTime());
 		if (seq - this.dispatched > MAX_PENDING || this.pendingBytes + entry.size() > MAX_PENDING_BYTES) {
 			throw new IllegalStateException("Cannot publish: " + (seq - 1 - this.dispatched)

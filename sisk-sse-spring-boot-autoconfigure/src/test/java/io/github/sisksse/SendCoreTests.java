@@ -223,7 +223,7 @@ class SendCoreTests {
 		source.close();
 		await().atMost(Duration.ofSeconds(5)).until(() -> registry.connectionCount() == 0);
 		byte[] frame = "data: replayed\n\n".getBytes(StandardCharsets.UTF_8);
-		source.join(List.of(new Publication(1, 1, 1, null, null, frame, new Publication.All(), 0)), null,
+		source.join(List.of(new Publication(1, 1, 1, "e", null, frame, new Publication.All(), 0)), null,
 				"id: e-1\n\n".getBytes(StandardCharsets.UTF_8), 1, 2);
 		TestSink sink = bind(source, new TestSink());
 		await().atMost(Duration.ofSeconds(5)).untilTrue(sink.completed);

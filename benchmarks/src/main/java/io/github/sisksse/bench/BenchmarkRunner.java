@@ -104,6 +104,10 @@ public final class BenchmarkRunner {
 	}
 
 	public static void main(String[] args) throws Exception {
+		if (args.length > 0 && args[0].equals("log-memory")) {
+			LogMemory.main(Arrays.copyOfRange(args, 1, args.length));
+			System.exit(0);
+		}
 		if (args.length > 0 && args[0].equals("server")) {
 			BenchServer.main(Arrays.copyOfRange(args, 1, args.length),
 					Long.getLong("bench.max-lifetime-seconds", 1800));
