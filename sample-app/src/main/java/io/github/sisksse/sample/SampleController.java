@@ -2,6 +2,7 @@ package io.github.sisksse.sample;
 
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceRegistry;
@@ -21,9 +22,11 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * The HTTP side of the demo: opens streams, finds them again by identifier and sends to them.
  * <ul>
  * <li>{@code GET /events?user=NAME}: a personal stream, registered as {@code user-NAME}</li>
- * <li>{@code POST /send/{user}}: send the request body to {@code user-{user}}; 202, or 404 when not connected</li>
+ * <li>{@code POST /send/{user}}: send the request body to the stream {@code user-{user}}: 202 with a
+ * {@link Delivery} (delivered live, or queued for replay while its client reconnects), or 404 when the stream has
+ * had no client within the replay window, and nothing was sent</li>
  * <li>{@code POST /broadcast?prefix=P}: send the request body to every stream whose identifier starts with
- * {@code P}; answers the number of streams reached</li>
+ * {@code P}; answers a {@link Delivery}</li>
  * <li>{@code GET /connections}: the identifiers of the live streams</li>
  * <li>{@code GET /hello}: Sisk's first example, one message and the close event</li>
  * <li>{@code GET /ticker}: a stream that the {@link Ticker} sends the time to every second</li>
@@ -39,12 +42,16 @@ public class SampleController {
 
 	private final EventSourceRegistry registry;
 
+	private final ReconnectingStreams reconnecting;
+
 	/**
 	 * Create the controller.
 	 * @param registry the auto-configured registry of event sources
+	 * @param reconnecting the streams whose client is between two connections
 	 */
-	public SampleController(EventSourceRegistry registry) {
+	public SampleController(EventSourceRegistry registry, ReconnectingStreams reconnecting) {
 		this.registry = registry;
+		this.reconnecting = reconnecting;
 	}
 
 	/**
@@ -62,27 +69,36 @@ public class SampleController {
 	}
 
 	/**
-	 * Send a message to one user's stream.
+	 * Send a message to one user's stream with {@link EventSourceRegistry#send(String, Object)}: to its live
+	 * connection, or, while its browser is between two connections, into its history, so that the page receives it
+	 * when it resumes instead of losing it.
 	 * @param user the user name
 	 * @param message the text to send
-	 * @return {@code 202 Accepted} if the message was queued for the user, {@code 404 Not Found} if the user has
-	 * no live stream
+	 * @return {@code 202 Accepted} with what was done, or {@code 404 Not Found} (nothing sent) when the stream has
+	 * no live connection and had none within the replay window: nobody would ever receive it
 	 */
 	@PostMapping("/send/{user}")
-	public ResponseEntity<Void> send(@PathVariable String user, @RequestBody String message) {
-		boolean sent = this.registry.get(USER_PREFIX + user).map((source) -> source.send(message)).orElse(false);
-		return sent ? ResponseEntity.accepted().build() : ResponseEntity.notFound().build();
+	public ResponseEntity<Delivery> send(@PathVariable String user, @RequestBody String message) {
+		String identifier = USER_PREFIX + user;
+		if (this.registry.get(identifier).isEmpty() && !this.reconnecting.contains(identifier)) {
+			return ResponseEntity.notFound().build();
+		}
+		int live = this.registry.send(identifier, message);
+		return ResponseEntity.accepted().body(new Delivery(live, (live > 0) ? List.of() : List.of(identifier)));
 	}
 
 	/**
-	 * Send a message to every stream whose identifier starts with the given prefix.
+	 * Send a message to every stream whose identifier starts with the given prefix, serialised once: to the live
+	 * ones, and into the history of those between two connections, which receive it when they resume.
 	 * @param prefix the identifier prefix, for example {@code user-}
 	 * @param message the text to send
-	 * @return the number of streams the message was queued for
+	 * @return what was done
 	 */
 	@PostMapping("/broadcast")
-	public int broadcast(@RequestParam String prefix, @RequestBody String message) {
-		return this.registry.broadcast(message, (identifier) -> identifier.startsWith(prefix));
+	public Delivery broadcast(@RequestParam String prefix, @RequestBody String message) {
+		Predicate<String> matcher = (identifier) -> identifier.startsWith(prefix);
+		int live = this.registry.broadcast(message, matcher);
+		return new Delivery(live, this.reconnecting.matching(matcher));
 	}
 
 	/**
@@ -113,6 +129,15 @@ public class SampleController {
 	@GetMapping("/ticker")
 	public EventSource ticker() {
 		return this.registry.open(Ticker.PREFIX + UUID.randomUUID());
+	}
+
+	/**
+	 * What a send or broadcast did, as JSON: {@code {"live":1,"queuedForReplay":["user-bob"]}}.
+	 * @param live the number of open connections it was queued for, to be written at once
+	 * @param queuedForReplay the streams between two connections that keep it in their history: their client
+	 * receives it when it resumes with its last event id (the browser's own reconnect, or the page's Resume)
+	 */
+	public record Delivery(int live, List<String> queuedForReplay) {
 	}
 
 }
