@@ -36,7 +36,9 @@ import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The sample's whole HTTP contract, over real HTTP on a random port, with streams read by a real SSE client.
+ * The sample's whole HTTP contract, over real HTTP on a random port, with streams read by a real SSE client. The
+ * tests share one application context, where an ended stream stays "between two connections" for the replay window:
+ * the tests that look at what is queued for replay use user names no other test uses.
  */
 @Tag(ServletContainer.TAG)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
@@ -97,6 +99,8 @@ class SampleApplicationTests {
 		SseClient bob = connect("/events?user=bob");
 		HttpResponse<String> response = post("/send/bob", "Hi Bob!\nSecond line.");
 		assertThat(response.statusCode()).isEqualTo(202);
+		assertThat(JsonPath.<Integer>read(response.body(), "$.live")).isEqualTo(1);
+		assertThat(JsonPath.<List<String>>read(response.body(), "$.queuedForReplay")).isEmpty();
 		await().atMost(WAIT).until(() -> !bob.events().isEmpty());
 		assertThat(bob.events()).extracting(SseClient.Event::type, SseClient.Event::data)
 			.containsExactly(tuple("message", "Hi Bob!\nSecond line."));
@@ -110,6 +114,33 @@ class SampleApplicationTests {
 		assertThat(post("/send/bob", "Right name").statusCode()).isEqualTo(202);
 		await().atMost(WAIT).until(() -> !bob.messages().isEmpty());
 		assertThat(bob.messages()).containsExactly("Right name");
+	}
+
+	@Test
+	void sendToAUserWhoseStreamJustEndedIsQueuedForReplayAndArrivesWhenItResumes() throws Exception {
+		String lastId = leave("heidi");
+		HttpResponse<String> response = post("/send/heidi", "While you were away");
+		assertThat(response.statusCode()).isEqualTo(202);
+		assertThat(JsonPath.<Integer>read(response.body(), "$.live")).isZero();
+		assertThat(JsonPath.<List<String>>read(response.body(), "$.queuedForReplay")).containsExactly("user-heidi");
+		SseClient resumed = connect("/events?user=heidi&lastEventId=" + lastId);
+		await().atMost(WAIT).until(() -> !resumed.messages().isEmpty());
+		assertThat(resumed.messages()).containsExactly("While you were away");
+	}
+
+	@Test
+	void broadcastAnswersTheLiveCountAndTheStreamsQueuedForReplay() throws Exception {
+		SseClient here = connect("/events?user=judy-here");
+		String awayLastId = leave("judy-away");
+		HttpResponse<String> response = post("/broadcast?prefix=user-judy-", "Hello, Judys");
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(JsonPath.<Integer>read(response.body(), "$.live")).isEqualTo(1);
+		assertThat(JsonPath.<List<String>>read(response.body(), "$.queuedForReplay")).containsExactly("user-judy-away");
+		await().atMost(WAIT).until(() -> !here.messages().isEmpty());
+		assertThat(here.messages()).containsExactly("Hello, Judys");
+		SseClient back = connect("/events?user=judy-away&lastEventId=" + awayLastId);
+		await().atMost(WAIT).until(() -> !back.messages().isEmpty());
+		assertThat(back.messages()).containsExactly("Hello, Judys");
 	}
 
 	@Test
@@ -234,6 +265,18 @@ class SampleApplicationTests {
 		assertThat(this.properties.getQueue().getMaxEvents()).isEqualTo(1000);
 		assertThat(this.properties.getQueue().getMaxBytes()).isEqualTo(DataSize.ofMegabytes(1));
 		assertThat(this.properties.getQueue().getOverflow()).isEqualTo(OverflowPolicy.CLOSE);
+	}
+
+	/**
+	 * Open a user's stream and end it, leaving the stream between two connections; return the last event id its
+	 * client saw.
+	 */
+	private String leave(String user) {
+		SseClient client = connect("/events?user=" + user);
+		await().atMost(WAIT).until(() -> !client.lastEventId().isEmpty());
+		this.registry.get("user-" + user).orElseThrow().close();
+		await().atMost(WAIT).until(client::isEnded);
+		return client.lastEventId();
 	}
 
 	private SseClient connect(String pathAndQuery) {
