@@ -7,8 +7,9 @@ import org.springframework.scheduling.annotation.EnableScheduling;
 /**
  * A runnable demo of the Sisk SSE starter: start it and open http://localhost:8080/ to watch events arrive live.
  * <p>
- * Scheduling is enabled for the {@link Ticker}; the event source registry then shares the application's task
- * scheduler for its pings and timeouts instead of creating one of its own.
+ * Scheduling is enabled for the {@link Ticker}. The event source registry does not share that scheduler: its pings
+ * and timeouts run on a one-thread scheduler of its own (or on a {@code TaskScheduler} bean named
+ * {@code siskSseTaskScheduler}, if the application declares one).
  */
 @SpringBootApplication
 @EnableScheduling
