@@ -21,7 +21,8 @@ import org.springframework.stereotype.Component;
  * {@code sisk.sse.replay.max-age} ago. The registry keeps what is sent to such a stream and replays it when its
  * client resumes, so the demo can answer "queued for replay" for them, and "not sent" for a stream nobody had.
  * <p>
- * Fed by the registry's {@link EventSourceClosedEvent}s; thread-safe (the events arrive on any thread).
+ * Fed by the registry's {@link EventSourceClosedEvent}s ({@code sisk.sse.application-events}, on by default);
+ * thread-safe, as the events arrive on any thread.
  */
 @Component
 public class ReconnectingStreams {
