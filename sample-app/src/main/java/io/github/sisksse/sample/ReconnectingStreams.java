@@ -18,8 +18,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * Knows which identified streams are between two connections: no live source, but the last one ended less than
- * {@code sisk.sse.replay.max-age} ago. The registry keeps what is sent to such a stream and replays it when its
- * client resumes, so the demo can answer "queued for replay" for them, and "not sent" for a stream nobody had.
+ * {@code sisk.sse.replay.max-age} ago. The registry keeps what is sent to such a stream in its log and replays it
+ * when the client resumes, so the demo can answer "queued for replay" for them, and "not sent" for a stream nobody
+ * had. (The log is also bounded by count and size for all streams together; this demo stays far below both.)
  * <p>
  * Fed by the registry's {@link EventSourceClosedEvent}s ({@code sisk.sse.application-events}, on by default);
  * thread-safe, as the events arrive on any thread.
@@ -73,7 +74,8 @@ public class ReconnectingStreams {
 	}
 
 	/**
-	 * Return the streams between two connections whose identifier matches, as a broadcast to them records them.
+	 * Return the streams between two connections whose identifier matches: those a group send reaches when they
+	 * resume.
 	 * @param identifierMatcher tested against each identifier
 	 * @return their identifiers, sorted
 	 */

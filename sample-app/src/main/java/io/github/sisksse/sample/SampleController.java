@@ -2,7 +2,6 @@ package io.github.sisksse.sample;
 
 import java.util.List;
 import java.util.UUID;
-import java.util.function.Predicate;
 
 import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceRegistry;
@@ -88,17 +87,17 @@ public class SampleController {
 	}
 
 	/**
-	 * Send a message to every stream whose identifier starts with the given prefix, serialised once: to the live
-	 * ones, and into the history of those between two connections, which receive it when they resume.
+	 * Send a message to every stream whose identifier starts with the given prefix, serialised once, with
+	 * {@link EventSourceRegistry#sendToPrefix(String, Object)}: to the live ones, and to those between two
+	 * connections when they resume.
 	 * @param prefix the identifier prefix, for example {@code user-}
 	 * @param message the text to send
 	 * @return what was done
 	 */
 	@PostMapping("/broadcast")
 	public Delivery broadcast(@RequestParam String prefix, @RequestBody String message) {
-		Predicate<String> matcher = (identifier) -> identifier.startsWith(prefix);
-		int live = this.registry.broadcast(message, matcher);
-		return new Delivery(live, this.reconnecting.matching(matcher));
+		int live = this.registry.sendToPrefix(prefix, message);
+		return new Delivery(live, this.reconnecting.matching((identifier) -> identifier.startsWith(prefix)));
 	}
 
 	/**

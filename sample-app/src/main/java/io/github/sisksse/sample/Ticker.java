@@ -32,17 +32,17 @@ public class Ticker {
 	}
 
 	/**
-	 * Send the current time to every ticker stream, serialised once for all of them. Sending never blocks, so a
-	 * slow client cannot delay the others or the next tick.
+	 * Send the current time to every ticker stream, serialised once for all of them, as a group send (the group is
+	 * a prefix, which a log shared by several instances can carry). Sending never blocks, so a slow client cannot
+	 * delay the others or the next tick.
 	 */
 	@Scheduled(fixedRate = 1000)
 	public void tick() {
 		Tick tick = new Tick(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), this.registry.size());
-		this.registry.broadcast(tick, (identifier) -> identifier.startsWith(PREFIX));
-		// Personal streams get it as a named "tick" event, kept in their history: a page that disconnects and
-		// resumes with its last event id receives the ticks it missed.
-		this.registry.broadcast(ServerSentEvent.builder(tick).event("tick").build(),
-				(identifier) -> identifier.startsWith(SampleController.USER_PREFIX));
+		this.registry.sendToPrefix(PREFIX, tick);
+		// Personal streams get it as a named "tick" event, kept for replay: a page that disconnects and resumes
+		// with its last event id receives the ticks it missed.
+		this.registry.sendToPrefix(SampleController.USER_PREFIX, ServerSentEvent.builder(tick).event("tick").build());
 	}
 
 	/**

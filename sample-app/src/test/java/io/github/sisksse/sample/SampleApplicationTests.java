@@ -251,7 +251,8 @@ class SampleApplicationTests {
 		assertThat(this.properties.getMaxConnectionsPerClient()).isEqualTo(50);
 		assertThat(this.properties.isApplicationEvents()).isTrue();
 		assertThat(this.properties.getReplay().isEnabled()).isTrue();
-		assertThat(this.properties.getReplay().getMaxEvents()).isEqualTo(256);
+		assertThat(this.properties.getReplay().getMaxEvents()).isEqualTo(10_000);
+		assertThat(this.properties.getReplay().getMaxBytes()).isEqualTo(DataSize.ofMegabytes(16));
 		assertThat(this.properties.getReplay().getMaxAge()).isEqualTo(Duration.ofMinutes(5));
 		assertThat(this.properties.getReplay().getResetEvent()).isEqualTo("sisk-reset");
 		assertThat(this.properties.getPing().isEnabled()).isTrue();
