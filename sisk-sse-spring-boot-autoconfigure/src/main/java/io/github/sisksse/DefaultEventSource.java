@@ -77,14 +77,18 @@ final class DefaultEventSource implements EventSource {
 
 	long liveFrom;
 
+	/** The application closed it before it joined the log: it is closed right after its join. Dispatcher only. */
+	boolean closeAfterJoin;
+
 	/**
 	 * Create a source.
-	 * @param joining whether the source waits to join the log at a position (see {@link Dispatcher#join}) before
-	 * it receives anything; otherwise it receives every publication delivered once it is registered
+	 * @param start where it starts receiving publications live, or {@code null} for a source that waits to join
+	 * the log (see {@link Dispatcher#join}) before it receives anything
 	 */
 	DefaultEventSource(@Nullable String identifier, @Nullable String remoteAddress, ConnectionSettings settings,
-			Host host, boolean joining) {
-		this.liveGeneration = joining ? Integer.MAX_VALUE : Integer.MIN_VALUE;
+			Host host, PublicationLog.@Nullable Resume start) {
+		this.liveGeneration = (start != null) ? start.generation() : Integer.MAX_VALUE;
+		this.liveFrom = (start != null) ? start.after() + 1 : 0;
 		this.identifier = identifier;
 		this.remoteAddress = remoteAddress;
 		this.settings = settings;
@@ -220,6 +224,13 @@ final class DefaultEventSource implements EventSource {
 	 */
 	long serial() {
 		return this.serial;
+	}
+
+	/**
+	 * Return whether this source has joined the log (or never had to). Called by the dispatcher's role holder.
+	 */
+	boolean hasJoined() {
+		return this.liveGeneration != Integer.MAX_VALUE;
 	}
 
 	/**

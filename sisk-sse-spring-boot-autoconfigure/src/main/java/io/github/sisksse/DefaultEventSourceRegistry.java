@@ -131,7 +131,8 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		this.dispatcher = new Dispatcher(this.log, this.targets, this.index, this.writers, this.connections,
 				this.encoder, settings.duplicateIdentifier == DuplicateIdentifierPolicy.ALLOW, settings.resetEventName);
 		this.eventLog = (settings.eventLog != null) ? settings.eventLog : new InMemoryEventLog();
-		this.publisher = new Publisher(this.encoder, this.index, this.eventLog, this.targets, this.dispatcher);
+		this.publisher = new Publisher(this.encoder, this.index, this.eventLog, this.targets, this.dispatcher,
+				scheduler);
 		this.eventLog.start(this.dispatcher, this.index::presence);
 	}
 
@@ -146,7 +147,8 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		if (refused != null) {
 			throw refused;
 		}
-		DefaultEventSource source = new DefaultEventSource(null, address, this.connections, this, false);
+		DefaultEventSource source = new DefaultEventSource(null, address, this.connections, this,
+				this.log.resume(null));
 		this.targets.opened(source);
 		this.index.addAnonymous(source);
 		return started(source);
@@ -180,10 +182,11 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 			}
 			takeOver = true;
 		}
-		DefaultEventSource source = new DefaultEventSource(identifier, address, this.connections, this, this.replay);
 		// Where the client was, read before the source can receive anything: what follows is replayed or live.
 		String lastEventId = this.replay ? CurrentRequest.lastEventId() : null;
 		PublicationLog.Resume resume = this.log.resume(lastEventId);
+		DefaultEventSource source = new DefaultEventSource(identifier, address, this.connections, this,
+				this.replay ? null : resume);
 		this.targets.opened(source);
 		SourceIndex.Registration registration = this.index.register(identifier, source, takeOver);
 		if (registration.refused()) {
@@ -223,7 +226,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	 * and never registered, counted or written to.
 	 */
 	private EventSource detached(@Nullable String identifier) {
-		DefaultEventSource source = new DefaultEventSource(identifier, null, this.connections, DETACHED, false);
+		DefaultEventSource source = new DefaultEventSource(identifier, null, this.connections, DETACHED, null);
 		source.end(CloseReason.CLIENT_GONE, false, false, null, null);
 		return source;
 	}

@@ -1,6 +1,7 @@
 package io.github.sisksse;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -93,6 +94,8 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 		Publication.Target target = this.targets.read(entry.target());
 		this.log.accept(position, target, entry.ownId(),
 				(target instanceof Publication.Elsewhere) ? new byte[0] : entry.frame());
+		// Only once taken: an entry refused (too many pending) is offered again, predicate and all.
+		this.targets.taken(entry.target());
 		wake();
 	}
 
@@ -171,14 +174,26 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 		byte[] idLine = entry.idLine();
 		try {
 			if (target instanceof Publication.Connection connection) {
-				DefaultEventSource source = this.targets.connection(connection.serial());
-				if (source != null) {
-					offer(source, entry, idLine, deliveries);
+				if (!this.siblings && !connection.identifier().isEmpty()) {
+					// The stream's connection, as replay has it: the sender's, or the one that replaced it since.
+					for (DefaultEventSource source : this.index.sources(connection.identifier())) {
+						offer(source, entry, idLine, deliveries);
+					}
+				}
+				else {
+					DefaultEventSource source = this.targets.connection(connection.serial());
+					if (source != null) {
+						offer(source, entry, idLine, deliveries);
+					}
 				}
 			}
 			else if (target instanceof Publication.Closing closing) {
 				DefaultEventSource source = this.targets.connection(closing.serial());
-				if (source != null) {
+				if (source != null && !source.hasJoined()) {
+					// What it was sent before comes with its join: close it after that.
+					source.closeAfterJoin = true;
+				}
+				else if (source != null) {
 					// After the events before it, which are queued already; settled first, so that they are written.
 					deliveries.settle(this.writers);
 					source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
@@ -210,29 +225,50 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 
 	private void join(Join join) {
 		DefaultEventSource source = join.source();
+		try {
+			joinNow(join);
+		}
+		catch (RuntimeException ex) {
+			// Never leave a connection unjoined, and so silent: it resumes live from here, after the reset event.
+			logger.warn("Failed to replay what " + source + " missed; it is sent the reset event", ex);
+			source.join(List.of(), resetEvent((join.reported() != null) ? join.reported() : ""),
+					idFrame(this.deliveredGeneration, this.deliveredPosition), this.deliveredGeneration,
+					this.deliveredPosition + 1);
+		}
+		if (source.closeAfterJoin) {
+			source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
+		}
+	}
+
+	private void joinNow(Join join) {
+		DefaultEventSource source = join.source();
 		String identifier = Objects.requireNonNull(source.identifier());
 		PublicationLog.Resume resume = join.resume();
-		boolean lost = resume.lost();
 		int generation = resume.generation();
 		long position = resume.after();
+		boolean lost = false;
 		List<Publication> missed = List.of();
 		if (generation == this.deliveredGeneration || this.delivered == 0) {
-			// Owed: what followed the client's position, or (afresh, or after a reset) what was sent since it
-			// connected.
-			// The client is behind what was delivered here (replay), or ahead of it: this instance's copy of the
-			// log has not caught up with the instance it came from (what it has is skipped when it arrives).
-			List<Publication> replay = this.log.replay(generation, position, this.delivered,
-					(generation == this.deliveredGeneration) ? this.deliveredPosition : 0,
-					(entry) -> entry.target().replaysTo(source, identifier, this.siblings));
-			if (replay == null) {
-				// What followed was forgotten (the log's bounds), or never reached this instance: reload.
-				lost = true;
+			long upTo = (generation == this.deliveredGeneration) ? this.deliveredPosition : 0;
+			if (resume.ownId() != null) {
+				// The application's own id: the newest entry of this stream that carries it.
+				long found = findOwnId(this.log.held(generation, 0, this.delivered), resume.ownId(), source,
+						identifier);
+				lost = found < 0;
+				position = lost ? position : found;
 			}
-			else {
-				missed = replay;
-			}
-			if (generation == this.deliveredGeneration) {
-				position = Math.max(position, this.deliveredPosition);
+			if (position < upTo) {
+				// Behind what was delivered here: replayed, unless some of it was forgotten (then: reload). A
+				// client ahead of this copy of the log (it came from an instance that read further) is replayed
+				// nothing: what it has is passed by when it arrives.
+				List<Publication> held = this.log.held(generation, position, this.delivered);
+				if (PublicationLog.isComplete(held, position, upTo)) {
+					missed = matching(held, source, identifier);
+				}
+				else {
+					lost = true;
+				}
+				position = upTo;
 			}
 		}
 		else if (generation < this.deliveredGeneration) {
@@ -242,13 +278,50 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 			position = this.deliveredPosition;
 		}
 		byte[] reset = lost ? resetEvent((join.reported() != null) ? join.reported() : "") : null;
-		byte[] id = ("id: " + this.log.idOf(generation, position) + "\n\n").getBytes(StandardCharsets.UTF_8);
-		source.join(missed, reset, id, generation, position + 1);
+		source.join(missed, reset, idFrame(generation, position), generation, position + 1);
 		String reported = join.reported();
-		if (reported != null) {
+		if (reported != null && source.isOpen()) {
 			int replayed = lost ? -1 : missed.size();
 			this.connections.listeners().notify((listener) -> listener.onReplay(source, reported, replayed));
 		}
+	}
+
+	private long findOwnId(List<Publication> held, String ownId, DefaultEventSource source, String identifier) {
+		for (int i = held.size() - 1; i >= 0; i--) {
+			Publication entry = held.get(i);
+			if (ownId.equals(entry.ownId()) && replaysTo(entry, source, identifier)) {
+				return entry.position();
+			}
+		}
+		return -1;
+	}
+
+	private List<Publication> matching(List<Publication> held, DefaultEventSource source, String identifier) {
+		List<Publication> matching = new ArrayList<>();
+		for (Publication entry : held) {
+			if (replaysTo(entry, source, identifier)) {
+				matching.add(entry);
+			}
+		}
+		return matching;
+	}
+
+	/**
+	 * Whether a joining connection is owed an entry; an application predicate that fails counts as "no", as it
+	 * does when delivering live.
+	 */
+	private boolean replaysTo(Publication entry, DefaultEventSource source, String identifier) {
+		try {
+			return entry.target().replaysTo(source, identifier, this.siblings);
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Failed to tell whether " + source + " missed " + entry.target(), ex);
+			return false;
+		}
+	}
+
+	private byte[] idFrame(int generation, long position) {
+		return ("id: " + this.log.idOf(generation, position) + "\n\n").getBytes(StandardCharsets.UTF_8);
 	}
 
 	private byte[] resetEvent(String lostId) {

@@ -3,7 +3,6 @@ package io.github.sisksse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Predicate;
 
 import org.jspecify.annotations.Nullable;
 
@@ -18,8 +17,9 @@ import org.jspecify.annotations.Nullable;
  * whatever the number of streams (none at all when replay is off). Entries not yet delivered are always kept, up to
  * their own bounds: beyond them, taking an entry fails rather than growing without end.
  * <p>
- * <b>Thread safety.</b> Guarded by its own monitor, held for O(1) steps, and for the scans of a reconnecting
- * client, which the retention bounds. It calls no other code.
+ * <b>Thread safety.</b> Guarded by its own monitor, held for O(1) steps, and to copy out what a reconnecting
+ * client missed (found by binary search). It calls no other code: filtering, which may run an application's
+ * predicate, is the caller's, with no lock held.
  */
 final class PublicationLog {
 
@@ -145,58 +145,58 @@ final class PublicationLog {
 	/**
 	 * Return where a client that connects now resumes.
 	 * @param lastEventId the {@code Last-Event-ID} it reported: a position of this log, or an id the application
-	 * gave; {@code null} for a client that starts afresh
+	 * gave (resolved by the dispatcher, per stream); {@code null} for a client that starts afresh
 	 */
 	synchronized Resume resume(@Nullable String lastEventId) {
 		if (lastEventId == null) {
-			return new Resume(this.generation, this.lastPosition, false);
+			return new Resume(this.generation, this.lastPosition, null);
 		}
 		long position = parse(lastEventId);
-		if (position >= 0) {
-			return new Resume(this.generation, position, false);
-		}
-		// The application's own id: the entry of this epoch that carries it, newest first.
-		for (long seq = this.last; seq >= this.first; seq--) {
-			Publication entry = this.ring[index(seq)];
-			if (entry.generation() != this.generation) {
-				break;
-			}
-			if (lastEventId.equals(entry.ownId())) {
-				return new Resume(this.generation, entry.position(), false);
-			}
-		}
-		return new Resume(this.generation, this.lastPosition, true);
+		return (position >= 0) ? new Resume(this.generation, position, null)
+				: new Resume(this.generation, this.lastPosition, lastEventId);
 	}
 
 	/**
-	 * Return the delivered entries of a generation after a position, up to the given one, that match.
-	 * @param upToSeq the sequence number of the newest entry delivered
-	 * @param upToPosition the position of the newest entry of the generation delivered
-	 * @return the entries, oldest first, or {@code null} when some entry after that position is no longer held
+	 * Return a copy of the entries held of a generation after a position, up to a sequence number, oldest first:
+	 * the caller checks that nothing is missing (positions follow each other) and filters them with no lock held.
+	 * @param generation the generation
+	 * @param after the position after which to start
+	 * @param upToSeq the sequence number of the newest entry to return
 	 */
-	synchronized @Nullable List<Publication> replay(int generation, long after, long upToSeq, long upToPosition,
-			Predicate<Publication> filter) {
-		if (after >= upToPosition) {
-			return List.of();
-		}
+	synchronized List<Publication> held(int generation, long after, long upToSeq) {
 		evict(System.nanoTime());
-		List<Publication> entries = new ArrayList<>();
-		long expected = after + 1;
-		for (long seq = this.first; seq <= upToSeq; seq++) {
-			Publication entry = this.ring[index(seq)];
-			if (entry.generation() != generation || entry.position() <= after) {
-				continue;
+		long end = Math.min(upToSeq, this.last);
+		// Entries are ordered by generation, then position: find the first one after (generation, after).
+		long low = this.first;
+		long high = end + 1;
+		while (low < high) {
+			long middle = (low + high) >>> 1;
+			Publication entry = this.ring[index(middle)];
+			if (entry.generation() < generation || (entry.generation() == generation && entry.position() <= after)) {
+				low = middle + 1;
 			}
-			if (entry.position() != expected) {
-				// The oldest held entry is not the next one (forgotten), or the log skipped some (a gap).
-				return null;
-			}
-			expected++;
-			if (filter.test(entry)) {
-				entries.add(entry);
+			else {
+				high = middle;
 			}
 		}
-		return (expected == upToPosition + 1) ? entries : null;
+		List<Publication> entries = new ArrayList<>();
+		for (long seq = low; seq <= end; seq++) {
+			Publication entry = this.ring[index(seq)];
+			if (entry.generation() != generation) {
+				break;
+			}
+			entries.add(entry);
+		}
+		return entries;
+	}
+
+	/**
+	 * Return whether entries returned by {@link #held} are every one after {@code after} up to {@code upTo}: none
+	 * forgotten (the bounds), none skipped (a gap in the log).
+	 */
+	static boolean isComplete(List<Publication> held, long after, long upTo) {
+		return held.size() == upTo - after
+				&& (held.isEmpty() || (held.get(0).position() == after + 1 && held.get(held.size() - 1).position() == upTo));
 	}
 
 	/**
@@ -256,10 +256,11 @@ final class PublicationLog {
 	}
 
 	/**
-	 * Where a connecting client resumes: after this position of this generation. A lost position (unknown, or
-	 * from another epoch) resumes at the newest position, after the reset event.
+	 * Where a connecting client resumes: after this position of this generation; or, when it reported an id the
+	 * application gave, after the entry of its stream that carries it (else at this position, after the reset
+	 * event). A position of another epoch is not parsed: it comes as such an id, never found.
 	 */
-	record Resume(int generation, long after, boolean lost) {
+	record Resume(int generation, long after, @Nullable String ownId) {
 	}
 
 }

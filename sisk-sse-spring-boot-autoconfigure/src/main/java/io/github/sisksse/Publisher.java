@@ -1,11 +1,14 @@
 package io.github.sisksse;
 
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
 import java.util.function.Predicate;
 
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.scheduling.TaskScheduler;
 
 /**
  * The sending side of the registry: encodes an event once on the sender's thread and appends it to the
@@ -19,6 +22,12 @@ final class Publisher {
 
 	private static final byte[] NO_EVENT = new byte[0];
 
+	/**
+	 * How long a closed source waits for the log to reach its close before it closes anyway: a log shared through a
+	 * store may lose the entry (the store flushed), and the source must not stay half-closed for ever.
+	 */
+	private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(30);
+
 	private final EventEncoder encoder;
 
 	private final SourceIndex index;
@@ -29,7 +38,11 @@ final class Publisher {
 
 	private final Dispatcher dispatcher;
 
-	Publisher(EventEncoder encoder, SourceIndex index, EventLog log, Targets targets, Dispatcher dispatcher) {
+	private final TaskScheduler scheduler;
+
+	Publisher(EventEncoder encoder, SourceIndex index, EventLog log, Targets targets, Dispatcher dispatcher,
+			TaskScheduler scheduler) {
+		this.scheduler = scheduler;
 		this.encoder = encoder;
 		this.index = index;
 		this.log = log;
@@ -105,10 +118,18 @@ final class Publisher {
 			source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
 			return;
 		}
-		if (requested && !this.dispatcher.wake()) {
+		if (!requested) {
+			return;
+		}
+		if (!this.dispatcher.wake()) {
 			// Nothing is delivered any more (the registry is shutting down): close now.
 			source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
+			return;
 		}
+		ScheduledFuture<?> deadline = this.scheduler.schedule(
+				() -> source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null),
+				this.scheduler.getClock().instant().plus(CLOSE_DEADLINE));
+		source.whenClosed().whenComplete((reason, ex) -> deadline.cancel(false));
 	}
 
 	private void append(String target, @Nullable String ownId, byte[] event) {

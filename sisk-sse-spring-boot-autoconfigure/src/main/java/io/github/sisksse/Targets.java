@@ -85,6 +85,14 @@ final class Targets {
 	}
 
 	/**
+	 * The entry with this target was taken into this instance's copy of the log: a predicate it names is held by
+	 * the entry from now on.
+	 */
+	void taken(String target) {
+		notAppended(target);
+	}
+
+	/**
 	 * The entry naming a predicate was not appended: forget the predicate.
 	 */
 	void notAppended(String target) {
@@ -125,7 +133,7 @@ final class Targets {
 				Predicate<String> predicate = null;
 				if (parts[0].equals(this.instance)) {
 					synchronized (this.predicates) {
-						predicate = this.predicates.remove(Long.parseLong(parts[1]));
+						predicate = this.predicates.get(Long.parseLong(parts[1]));
 					}
 				}
 				return (predicate != null) ? new Publication.Matching(predicate) : new Publication.Elsewhere();

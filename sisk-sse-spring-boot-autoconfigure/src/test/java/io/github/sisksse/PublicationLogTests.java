@@ -27,8 +27,8 @@ class PublicationLogTests {
 		Publication second = accept(log, "b");
 		assertThat(second.seq()).isEqualTo(first.seq() + 1);
 		assertThat(new String(first.idLine(), StandardCharsets.UTF_8)).isEqualTo("id: e1-1\n");
-		assertThat(log.resume("e1-1")).isEqualTo(new PublicationLog.Resume(1, 1, false));
-		assertThat(log.resume(null)).isEqualTo(new PublicationLog.Resume(1, 2, false));
+		assertThat(log.resume("e1-1")).isEqualTo(new PublicationLog.Resume(1, 1, null));
+		assertThat(log.resume(null)).isEqualTo(new PublicationLog.Resume(1, 2, null));
 	}
 
 	@Test
@@ -40,9 +40,10 @@ class PublicationLogTests {
 		Publication renumbered = accept(log, "b");
 		assertThat(renumbered.position()).isEqualTo(1);
 		assertThat(renumbered.generation()).isEqualTo(2);
-		assertThat(log.resume("e1-1").lost()).isTrue();
-		assertThat(log.resume("no-such-id").lost()).isTrue();
-		assertThat(log.resume("e2-1")).isEqualTo(new PublicationLog.Resume(2, 1, false));
+		// Not a position of this epoch: looked up as an application's id, which no entry carries.
+		assertThat(log.resume("e1-1")).isEqualTo(new PublicationLog.Resume(2, 1, "e1-1"));
+		assertThat(log.held(2, 0, 2)).extracting(Publication::ownId).containsOnlyNulls();
+		assertThat(log.resume("e2-1")).isEqualTo(new PublicationLog.Resume(2, 1, null));
 		assertThat(log.idOf(1, 1)).isEqualTo("e1-1");
 	}
 
@@ -53,7 +54,9 @@ class PublicationLogTests {
 		Publication own = log.accept(++this.position, ALL, "custom-2", bytes("b"));
 		accept(log, "c");
 		assertThat(own.idLine()).isNull();
-		assertThat(log.resume("custom-2")).isEqualTo(new PublicationLog.Resume(1, 2, false));
+		// Resolved per stream when the client joins, from what is held.
+		assertThat(log.resume("custom-2")).isEqualTo(new PublicationLog.Resume(1, 3, "custom-2"));
+		assertThat(log.held(1, 0, 3)).extracting(Publication::ownId).containsExactly(null, "custom-2", null);
 	}
 
 	@Test
@@ -63,8 +66,9 @@ class PublicationLogTests {
 		for (int i = 0; i < 20_000; i++) {
 			log.dispatched(log.accept(++this.position, new Publication.Stream("user-" + i), null, bytes("hi " + i)));
 		}
-		assertThat(log.replay(1, 20_000 - 100, 20_000, 20_000, (entry) -> true)).hasSize(100);
-		assertThat(log.replay(1, 20_000 - 101, 20_000, 20_000, (entry) -> true)).isNull();
+		assertThat(complete(log, 20_000 - 100, 20_000)).isTrue();
+		assertThat(log.held(1, 20_000 - 100, 20_000)).hasSize(100);
+		assertThat(complete(log, 20_000 - 101, 20_000)).isFalse();
 	}
 
 	@Test
@@ -75,16 +79,16 @@ class PublicationLogTests {
 			log.dispatched(log.accept(++this.position, ALL, null, large));
 		}
 		// Three 5 MB events fit in 16 MB: the fourth newest is gone.
-		assertThat(log.replay(1, 5, 8, 8, (entry) -> true)).hasSize(3);
-		assertThat(log.replay(1, 4, 8, 8, (entry) -> true)).isNull();
+		assertThat(complete(log, 5, 8)).isTrue();
+		assertThat(complete(log, 4, 8)).isFalse();
 	}
 
 	@Test
 	void deliveredEntriesAreKeptUpToTheirAge() {
 		PublicationLog log = log(1000, 1 << 20, Duration.ofMillis(200));
 		log.dispatched(accept(log, "old"));
-		assertThat(log.replay(1, 0, 1, 1, (entry) -> true)).hasSize(1);
-		await().atMost(Duration.ofSeconds(5)).until(() -> log.replay(1, 0, 1, 1, (entry) -> true) == null);
+		assertThat(complete(log, 0, 1)).isTrue();
+		await().atMost(Duration.ofSeconds(5)).until(() -> !complete(log, 0, 1));
 	}
 
 	@Test
@@ -94,9 +98,10 @@ class PublicationLogTests {
 		log.dispatched(log.accept(2, ALL, null, bytes("2")));
 		// Entries 3 and 4 were forgotten by the log before this instance read them.
 		log.dispatched(log.accept(5, ALL, null, bytes("5")));
-		assertThat(log.replay(1, 1, 3, 5, (entry) -> true)).isNull();
-		assertThat(log.replay(1, 4, 3, 5, (entry) -> true)).extracting((entry) -> entry.position()).containsExactly(5L);
-		assertThat(log.replay(1, 5, 3, 5, (entry) -> true)).isEmpty();
+		assertThat(complete(log, 1, 5)).isFalse();
+		assertThat(log.held(1, 4, 3)).extracting(Publication::position).containsExactly(5L);
+		assertThat(complete(log, 4, 5)).isTrue();
+		assertThat(complete(log, 5, 5)).isTrue();
 	}
 
 	@Test
@@ -112,7 +117,7 @@ class PublicationLogTests {
 			log.dispatched(next);
 		}
 		assertThat(delivered).isEqualTo(10);
-		assertThat(log.replay(1, 9, 10, 10, (entry) -> true)).isNull();
+		assertThat(complete(log, 9, 10)).isFalse();
 	}
 
 	@Test
@@ -129,14 +134,19 @@ class PublicationLogTests {
 	}
 
 	@Test
-	void replayReturnsOnlyTheMatchingEntriesInOrder() {
+	void heldEntriesAreCopiedOutInOrderForTheCallerToFilter() {
 		PublicationLog log = log(100, 1 << 20, Duration.ofMinutes(1));
 		log.dispatched(log.accept(1, new Publication.Stream("a"), null, bytes("1")));
 		log.dispatched(log.accept(2, new Publication.Stream("b"), null, bytes("2")));
 		log.dispatched(log.accept(3, new Publication.Prefix("a"), null, bytes("3")));
-		List<Publication> forA = log.replay(1, 0, 3, 3, (entry) -> entry.target().includes("a"));
+		List<Publication> forA = log.held(1, 0, 3).stream().filter((entry) -> entry.target().includes("a")).toList();
 		assertThat(forA).extracting((entry) -> new String(entry.frame(), StandardCharsets.UTF_8))
 			.containsExactly("1", "3");
+	}
+
+	/** Whether the copy still holds every entry after {@code after} up to {@code upTo} (delivered, sequence = position here). */
+	private static boolean complete(PublicationLog log, long after, long upTo) {
+		return PublicationLog.isComplete(log.held(1, after, upTo), after, upTo);
 	}
 
 	private static PublicationLog log(int maxEntries, long maxBytes, Duration maxAge) {
