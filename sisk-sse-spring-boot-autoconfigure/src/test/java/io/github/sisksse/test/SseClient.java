@@ -34,7 +34,7 @@ public final class SseClient implements AutoCloseable {
 
 	private final HttpResponse<InputStream> response;
 
-	private final List<Event> events = new CopyOnWriteArrayList<>();
+	private final List<SseEvent> events = new CopyOnWriteArrayList<>();
 
 	private final List<String> comments = new CopyOnWriteArrayList<>();
 
@@ -82,19 +82,19 @@ public final class SseClient implements AutoCloseable {
 	/**
 	 * Return the events dispatched so far, in order.
 	 */
-	public List<Event> events() {
+	public List<SseEvent> events() {
 		return new ArrayList<>(this.events);
 	}
 
 	public List<String> data() {
-		return this.events.stream().map(Event::data).toList();
+		return this.events.stream().map(SseEvent::data).toList();
 	}
 
 	/**
 	 * Return the data of the unnamed events (type {@code message}) only, as {@code onmessage} would see them.
 	 */
 	public List<String> messages() {
-		return this.events.stream().filter((event) -> event.type().equals("message")).map(Event::data).toList();
+		return this.events.stream().filter((event) -> event.type().equals("message")).map(SseEvent::data).toList();
 	}
 
 	public List<String> comments() {
@@ -153,7 +153,7 @@ public final class SseClient implements AutoCloseable {
 					this.lastEventId = lastId;
 					if (!data.isEmpty()) {
 						data.setLength(data.length() - 1);
-						this.events.add(new Event(lastId, type.isEmpty() ? "message" : type, data.toString()));
+						this.events.add(new SseEvent(type.isEmpty() ? "message" : type, data.toString(), lastId));
 					}
 					data.setLength(0);
 					type = "";
@@ -184,12 +184,6 @@ public final class SseClient implements AutoCloseable {
 		finally {
 			this.ended.complete(null);
 		}
-	}
-
-	/**
-	 * A dispatched event, as a browser's {@code MessageEvent} would carry it.
-	 */
-	public record Event(String lastEventId, String type, String data) {
 	}
 
 }
