@@ -45,7 +45,9 @@ import org.springframework.scheduling.support.SimpleTriggerContext;
  * ({@code defaultCandidate = false} keeps it from being taken for the application's own {@code TaskScheduler},
  * e.g. by {@code @Scheduled} methods.) The registry's other timers (the bind deadline, the write-timeout check)
  * also run only when time is advanced. What a task starts elsewhere, such as a ping written by the registry's
- * writer threads, still happens asynchronously: assert on it with {@link SseAssertions}, which waits.
+ * writer threads, still happens asynchronously: assert on it with {@link SseAssertions}, which waits. Writes are
+ * stamped with this clock's time when they happen, so move time once a stream has started (its first bytes, such
+ * as the {@code retry:} line, arrived).
  * <p>
  * Thread-safe: tasks may be scheduled and cancelled from any thread, also while {@link #advance} runs tasks;
  * one {@code advance} at a time runs.
