@@ -1,7 +1,9 @@
 package io.github.sisksse;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 
@@ -21,12 +23,19 @@ import org.springframework.util.Assert;
  * owner is always called with the monitor released, so a timer never runs connection code under this lock. Ping
  * settings are volatile, so a change from any thread is seen at the next ping. A task that finds itself cancelled
  * or replaced when it runs does nothing.
+ * <p>
+ * <b>Time.</b> Timers are set and checked by the scheduler's {@link TaskScheduler#getClock() clock}, so that a
+ * scheduler driven by a test's clock also drives pings and timeouts: {@link #nanoTime()} is
+ * {@link System#nanoTime()} for a system clock, the clock's own time otherwise.
  */
 final class ConnectionTimers implements PingPolicy {
 
 	private static final Log logger = LogFactory.getLog(ConnectionTimers.class);
 
 	private final TaskScheduler scheduler;
+
+	/** The scheduler's clock, unless it is the system's. */
+	private final @Nullable Clock clock;
 
 	private final Owner owner;
 
@@ -55,10 +64,25 @@ final class ConnectionTimers implements PingPolicy {
 	ConnectionTimers(TaskScheduler scheduler, EventEncoder encoder, Duration pingInterval, byte[] pingFrame,
 			Owner owner) {
 		this.scheduler = scheduler;
+		Clock schedulerClock = scheduler.getClock();
+		this.clock = Clock.systemUTC().equals(schedulerClock.withZone(ZoneOffset.UTC)) ? null : schedulerClock;
 		this.encoder = encoder;
 		this.pingInterval = pingInterval;
 		this.pingFrame = pingFrame;
 		this.owner = owner;
+	}
+
+	/**
+	 * Return the time to stamp the activity the timers check ({@link Owner#idleSinceNanos()},
+	 * {@link Owner#lastWriteNanos()}) with, in nanoseconds from an arbitrary origin.
+	 */
+	long nanoTime() {
+		Clock clock = this.clock;
+		if (clock == null) {
+			return System.nanoTime();
+		}
+		Instant now = clock.instant();
+		return now.getEpochSecond() * 1_000_000_000L + now.getNano();
 	}
 
 	/**
@@ -95,7 +119,7 @@ final class ConnectionTimers implements PingPolicy {
 		if (timeout == null) {
 			return;
 		}
-		long idleFor = System.nanoTime() - this.owner.idleSinceNanos();
+		long idleFor = nanoTime() - this.owner.idleSinceNanos();
 		if (idleFor >= timeout.toNanos()) {
 			this.owner.expire(CloseReason.IDLE_TIMEOUT);
 			return;
@@ -171,7 +195,7 @@ final class ConnectionTimers implements PingPolicy {
 
 	private void ping(Timer self) {
 		long interval = this.pingInterval.toNanos();
-		long quiet = System.nanoTime() - this.owner.lastWriteNanos();
+		long quiet = nanoTime() - this.owner.lastWriteNanos();
 		boolean due = quiet >= interval;
 		synchronized (this) {
 			if (this.ping != self) {
@@ -196,7 +220,7 @@ final class ConnectionTimers implements PingPolicy {
 	private @Nullable Timer scheduleAnyway(TimerTask task, long delayNanos) {
 		Timer timer = new Timer(task);
 		try {
-			timer.future = this.scheduler.schedule(timer, Instant.now().plusNanos(delayNanos));
+			timer.future = this.scheduler.schedule(timer, this.scheduler.getClock().instant().plusNanos(delayNanos));
 		}
 		catch (RejectedExecutionException ex) {
 			logger.debug("Scheduler refused a timer; it is shutting down");

@@ -39,11 +39,12 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 
 	private final ConnectionTimers timers;
 
-	// Written by the writer-role holder or the container, read by timers and monitoring
+	// Written by the writer-role holder or the container, read by timers and monitoring; the nanos are stamped
+	// with the timers' own time, which they compare them with
 
-	private volatile long lastWriteNanos = System.nanoTime();
+	private volatile long lastWriteNanos;
 
-	private volatile long idleSinceNanos = System.nanoTime();
+	private volatile long idleSinceNanos;
 
 	private volatile long lastWriteMillis;
 
@@ -60,6 +61,8 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 		this.writer = new ConnectionWriter(queue, lifecycle, settings.writers(), this, logger);
 		this.timers = new ConnectionTimers(settings.scheduler(), settings.encoder(), settings.pingInterval(),
 				settings.pingFrame(), this);
+		this.lastWriteNanos = this.timers.nanoTime();
+		this.idleSinceNanos = this.lastWriteNanos;
 	}
 
 	ConnectionWriter writer() {
@@ -94,7 +97,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 	 * Restart the idle time, for a new wait-for-fail timeout.
 	 */
 	void restartIdle() {
-		this.idleSinceNanos = System.nanoTime();
+		this.idleSinceNanos = this.timers.nanoTime();
 	}
 
 	long lastWriteMillis() {
@@ -209,7 +212,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 
 	@Override
 	public void written(OutboundQueue.Batch batch) {
-		long now = System.nanoTime();
+		long now = this.timers.nanoTime();
 		this.lastWriteNanos = now;
 		this.lastWriteMillis = System.currentTimeMillis();
 		// Only the writer-role holder updates it; the lock hand-over between holders orders the updates.

@@ -21,6 +21,7 @@ import io.github.sisksse.PingPolicy;
 import io.github.sisksse.autoconfigure.SiskSseProperties;
 import io.github.sisksse.test.ServletContainer;
 import io.github.sisksse.test.SseClient;
+import io.github.sisksse.test.SseEvent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -102,7 +103,7 @@ class SampleApplicationTests {
 		assertThat(JsonPath.<Integer>read(response.body(), "$.live")).isEqualTo(1);
 		assertThat(JsonPath.<List<String>>read(response.body(), "$.queuedForReplay")).isEmpty();
 		await().atMost(WAIT).until(() -> !bob.events().isEmpty());
-		assertThat(bob.events()).extracting(SseClient.Event::type, SseClient.Event::data)
+		assertThat(bob.events()).extracting(SseEvent::type, SseEvent::data)
 			.containsExactly(tuple("message", "Hi Bob!\nSecond line."));
 	}
 
@@ -169,7 +170,7 @@ class SampleApplicationTests {
 	void helloSendsHelloWorldThenTheCloseEventWithByeAndEndsTheStream() {
 		SseClient hello = connect("/hello");
 		await().atMost(WAIT).until(hello::isEnded);
-		assertThat(hello.events()).extracting(SseClient.Event::type, SseClient.Event::data)
+		assertThat(hello.events()).extracting(SseEvent::type, SseEvent::data)
 			.containsExactly(tuple("message", "Hello, world!"), tuple("close", "bye"));
 		assertThat(this.registry.size()).isZero();
 	}
@@ -183,7 +184,7 @@ class SampleApplicationTests {
 		String tick = ticker.data().get(0);
 		assertThat(JsonPath.<String>read(tick, "$.time")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ");
 		assertThat(JsonPath.<Integer>read(tick, "$.connections")).isEqualTo(1);
-		assertThat(ticker.events()).extracting(SseClient.Event::type).containsOnly("message");
+		assertThat(ticker.events()).extracting(SseEvent::type).containsOnly("message");
 	}
 
 	@Test
@@ -192,7 +193,7 @@ class SampleApplicationTests {
 		SseClient secondTab = connect("/events?user=dave");
 		await().atMost(WAIT).until(firstTab::isEnded);
 		assertThat(firstTab.events()).filteredOn((event) -> !event.type().equals("tick"))
-			.extracting(SseClient.Event::type, SseClient.Event::data)
+			.extracting(SseEvent::type, SseEvent::data)
 			.containsExactly(tuple("close", "bye"));
 		assertThat(post("/send/dave", "Only the newest tab").statusCode()).isEqualTo(202);
 		await().atMost(WAIT).until(() -> !secondTab.messages().isEmpty());
@@ -210,7 +211,7 @@ class SampleApplicationTests {
 		Instant resumedAt = Instant.now();
 		SseClient after = connect("/events?user=erin&lastEventId=" + lastId);
 		await().atMost(WAIT).until(() -> !ticks(after).isEmpty());
-		SseClient.Event first = ticks(after).get(0);
+		SseEvent first = ticks(after).get(0);
 		// Ids are positions in the registry's log: "<epoch>-<position>".
 		assertThat(first.lastEventId()).startsWith(lastId.substring(0, lastId.indexOf('-') + 1));
 		assertThat(position(first.lastEventId())).isGreaterThan(position(lastId));
@@ -222,7 +223,7 @@ class SampleApplicationTests {
 		return Long.parseLong(id.substring(id.indexOf('-') + 1));
 	}
 
-	private static List<SseClient.Event> ticks(SseClient client) {
+	private static List<SseEvent> ticks(SseClient client) {
 		return client.events().stream().filter((event) -> event.type().equals("tick")).toList();
 	}
 

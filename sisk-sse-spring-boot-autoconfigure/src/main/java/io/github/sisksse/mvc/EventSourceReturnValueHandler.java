@@ -99,7 +99,7 @@ public final class EventSourceReturnValueHandler implements AsyncHandlerMethodRe
 		// Bound first: a source already carried by another response fails here, before this one goes async.
 		connection.bind(channel);
 		WebAsyncUtils.getAsyncManager(webRequest).startDeferredResultProcessing(result, mavContainer);
-		out.setWriteListener(channel);
+		channel.listen();
 	}
 
 }

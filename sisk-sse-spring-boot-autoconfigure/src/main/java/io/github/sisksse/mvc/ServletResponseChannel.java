@@ -18,6 +18,10 @@ import org.springframework.web.context.request.async.DeferredResult;
  * connection's writer role, so {@link #flushPending} needs no lock; the container's callbacks only report to the
  * connection, which is thread-safe. The container calls {@code onWritePossible} only after {@code isReady()}
  * returned {@code false}, when the writer has stopped touching the stream.
+ * <p>
+ * An output stream without non-blocking I/O ({@code setWriteListener} throws
+ * {@link UnsupportedOperationException}, as Spring's {@code MockHttpServletResponse} does under MockMvc) gets
+ * plain writes instead, see {@link #listen()}.
  */
 final class ServletResponseChannel implements EventSourceConnection.Sink, WriteListener {
 
@@ -41,6 +45,21 @@ final class ServletResponseChannel implements EventSourceConnection.Sink, WriteL
 			this.done = true;
 			connection.completed();
 		});
+	}
+
+	/**
+	 * Register for the container's write callbacks, which start the writing with {@code onWritePossible}. A
+	 * stream that does not support them (MockMvc's) never blocks and is always ready: it is written at once, with
+	 * the same code, as if the container had called back. A container's {@link IllegalStateException} (not in
+	 * async mode, a listener already set) is a bug, not a reason to write blocking, so it propagates.
+	 */
+	void listen() {
+		try {
+			this.out.setWriteListener(this);
+		}
+		catch (UnsupportedOperationException ex) {
+			onWritePossible();
+		}
 	}
 
 	@Override

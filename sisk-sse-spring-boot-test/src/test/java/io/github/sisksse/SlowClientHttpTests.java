@@ -4,6 +4,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -107,24 +109,26 @@ class SlowClientHttpTests extends HttpTestSupport {
 
 	/**
 	 * Return the server's threads parked inside a write to a socket (a blocking write to a client that does not
-	 * read), with their stacks.
+	 * read), with their stacks. State and stack come from one thread dump: read apart, a writer seen in a
+	 * non-blocking write could already be parked, idle, when its state is read.
 	 */
 	private static List<String> threadsWaitingInAWrite() {
 		List<String> waiting = new ArrayList<>();
-		Thread.getAllStackTraces().forEach((thread, stack) -> {
-			if (thread.getName().startsWith("HttpClient") || thread.getName().startsWith("healthy-")
-					|| thread.getState() == Thread.State.RUNNABLE) {
-				return;
+		for (ThreadInfo thread : ManagementFactory.getThreadMXBean().dumpAllThreads(false, false)) {
+			if (thread.getThreadName().startsWith("HttpClient") || thread.getThreadName().startsWith("healthy-")
+					|| thread.getThreadState() == Thread.State.RUNNABLE) {
+				continue;
 			}
+			StackTraceElement[] stack = thread.getStackTrace();
 			for (StackTraceElement frame : stack) {
 				String method = frame.getMethodName().toLowerCase(Locale.ROOT);
 				if ((method.contains("write") || method.contains("flush")) && (frame.getClassName().startsWith("org.apache")
 						|| frame.getClassName().startsWith("org.eclipse.jetty") || frame.getClassName().startsWith("sun.nio"))) {
-					waiting.add(thread.getName() + " " + Arrays.toString(stack));
-					return;
+					waiting.add(thread.getThreadName() + " " + thread.getThreadState() + " " + Arrays.toString(stack));
+					break;
 				}
 			}
-		});
+		}
 		return waiting;
 	}
 

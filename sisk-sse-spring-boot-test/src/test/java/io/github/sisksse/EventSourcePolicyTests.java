@@ -3,6 +3,7 @@ package io.github.sisksse;
 import java.time.Duration;
 
 import io.github.sisksse.test.SseClient;
+import io.github.sisksse.test.SseEvent;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -36,7 +37,7 @@ class EventSourcePolicyTests {
 				assertThat(source.whenClosed()).succeedsWithin(WAIT).isEqualTo(CloseReason.LIFETIME_EXPIRED);
 				assertThat(this.registry.get("short-lived")).isEmpty();
 				await().atMost(WAIT).until(client::isEnded);
-				assertThat(client.events()).extracting(SseClient.Event::type).doesNotContain("close");
+				assertThat(client.events()).extracting(SseEvent::type).doesNotContain("close");
 			}
 		}
 

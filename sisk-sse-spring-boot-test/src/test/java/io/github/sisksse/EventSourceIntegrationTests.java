@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 
 import io.github.sisksse.test.RawSseSocket;
 import io.github.sisksse.test.SseClient;
+import io.github.sisksse.test.SseEvent;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,7 +64,7 @@ class EventSourceIntegrationTests extends HttpTestSupport {
 	void sendsHelloWorldThenClosesWithTheCloseEvent() {
 		SseClient client = connect("/hello");
 		await().atMost(WAIT).until(client::isEnded);
-		assertThat(client.events()).extracting(SseClient.Event::type, SseClient.Event::data)
+		assertThat(client.events()).extracting(SseEvent::type, SseEvent::data)
 			.containsExactly(org.assertj.core.groups.Tuple.tuple("message", "Hello, world!"),
 					org.assertj.core.groups.Tuple.tuple("close", "bye"));
 	}
@@ -331,7 +332,7 @@ class EventSourceIntegrationTests extends HttpTestSupport {
 			.map((event) -> Long.parseLong(event.lastEventId().substring(event.lastEventId().indexOf('-') + 1)))
 			.toList();
 		assertThat(positions).isSorted().doesNotHaveDuplicates();
-		assertThat(client.events()).extracting(SseClient.Event::lastEventId)
+		assertThat(client.events()).extracting(SseEvent::lastEventId)
 			.allMatch((id) -> id.startsWith(client.events().get(0).lastEventId().split("-")[0] + "-"));
 	}
 
@@ -353,7 +354,7 @@ class EventSourceIntegrationTests extends HttpTestSupport {
 			.comment("note")
 			.build());
 		await().atMost(WAIT).until(() -> !client.events().isEmpty());
-		assertThat(client.events()).containsExactly(new SseClient.Event("42", "update", "payload"));
+		assertThat(client.events()).containsExactly(new SseEvent("update", "payload", "42"));
 		assertThat(client.retry()).isEqualTo(2000L);
 		assertThat(client.comments()).contains("note");
 	}
@@ -381,7 +382,7 @@ class EventSourceIntegrationTests extends HttpTestSupport {
 			.withMessageContaining("Header value");
 		source.send("after");
 		await().atMost(WAIT).until(() -> client.data().contains("after"));
-		assertThat(client.events()).extracting(SseClient.Event::data).containsExactly("before", "after");
+		assertThat(client.events()).extracting(SseEvent::data).containsExactly("before", "after");
 		assertThat(source.isOpen()).isTrue();
 	}
 
@@ -465,10 +466,10 @@ class EventSourceIntegrationTests extends HttpTestSupport {
 		AtomicIntegerArray accepted = new AtomicIntegerArray(threads);
 		runSenders(source, threads, 100_000, accepted);
 		await().atMost(WAIT).until(client::isEnded);
-		List<SseClient.Event> events = client.events();
-		assertThat(events.get(events.size() - 1)).extracting(SseClient.Event::type, SseClient.Event::data)
+		List<SseEvent> events = client.events();
+		assertThat(events.get(events.size() - 1)).extracting(SseEvent::type, SseEvent::data)
 			.containsExactly("close", "bye");
-		List<SseClient.Event> data = events.subList(0, events.size() - 1);
+		List<SseEvent> data = events.subList(0, events.size() - 1);
 		int[] received = assertIntactAndOrdered(data, threads, false);
 		for (int thread = 0; thread < threads; thread++) {
 			assertThat(received[thread]).as("events of thread %d", thread).isEqualTo(accepted.get(thread));
@@ -512,10 +513,10 @@ class EventSourceIntegrationTests extends HttpTestSupport {
 		pool.shutdown();
 	}
 
-	private static int[] assertIntactAndOrdered(List<SseClient.Event> events, int threads, boolean allPresent) {
+	private static int[] assertIntactAndOrdered(List<SseEvent> events, int threads, boolean allPresent) {
 		Pattern shape = Pattern.compile("(\\d+)-(\\d+)-(x*)\nline two");
 		int[] next = new int[threads];
-		for (SseClient.Event event : events) {
+		for (SseEvent event : events) {
 			Matcher matcher = shape.matcher(event.data());
 			assertThat(matcher.matches()).as("intact event: %s", event.data()).isTrue();
 			int thread = Integer.parseInt(matcher.group(1));

@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 import io.github.sisksse.test.RawSseSocket;
 import io.github.sisksse.test.ServletContainer;
 import io.github.sisksse.test.SseClient;
+import io.github.sisksse.test.SseEvent;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Tag;
@@ -57,7 +58,7 @@ class ReplayTests {
 			String stream = group + "member";
 			int senders = 3;
 			int perSender = 300;
-			List<SseClient.Event> received = new ArrayList<>();
+			List<SseEvent> received = new ArrayList<>();
 			SseClient client = connect("/open?id=" + stream);
 			source(stream);
 			ExecutorService pool = Executors.newFixedThreadPool(senders);
@@ -102,7 +103,7 @@ class ReplayTests {
 			assertThat(received).hasSize(senders * perSender);
 			int[] next = new int[senders];
 			Set<String> ids = new HashSet<>();
-			for (SseClient.Event event : received) {
+			for (SseEvent event : received) {
 				assertThat(ids.add(event.lastEventId())).as("id %s once", event.lastEventId()).isTrue();
 				Matcher matcher = SHAPE.matcher(event.data());
 				assertThat(matcher.matches()).isTrue();
@@ -121,7 +122,7 @@ class ReplayTests {
 				this.registry.send("numbered", "two");
 				this.registry.send("numbered", ServerSentEvent.builder("three").id("custom-3").build());
 				await().atMost(WAIT).until(() -> client.events().size() == 3);
-				List<SseClient.Event> events = client.events();
+				List<SseEvent> events = client.events();
 				assertThat(position(events.get(1).lastEventId())).isGreaterThan(position(events.get(0).lastEventId()));
 				assertThat(events.get(2).lastEventId()).isEqualTo("custom-3");
 			}
@@ -138,7 +139,7 @@ class ReplayTests {
 		void unknownLastEventIdGetsTheResetEventSoThePageReloads() {
 			try (SseClient client = SseClient.connect(this.port, "/open?id=forgotten&lastEventId=no-such-id")) {
 				await().atMost(WAIT).until(() -> !client.events().isEmpty());
-				assertThat(client.events().get(0)).extracting(SseClient.Event::type, SseClient.Event::data)
+				assertThat(client.events().get(0)).extracting(SseEvent::type, SseEvent::data)
 					.containsExactly("sisk-reset", "no-such-id");
 				source("forgotten").close();
 			}
@@ -282,7 +283,7 @@ class ReplayTests {
 				assertThat(replayAfter("counted", newest, newest).events()).isEmpty();
 			}
 			// Held: e2 to e5, so a client that last received e1 can resume, one that last received e0 cannot.
-			assertThat(replayAfter("counted", ids.get(0), newest).events()).extracting(SseClient.Event::type)
+			assertThat(replayAfter("counted", ids.get(0), newest).events()).extracting(SseEvent::type)
 				.containsExactly("sisk-reset");
 			assertThat(replayAfter("counted", ids.get(1), newest).data()).containsExactly("e2", "e3", "e4", "e5");
 			source("counted").close();
@@ -295,7 +296,7 @@ class ReplayTests {
 					this.registry.send(stream, "e" + i);
 				}
 				await().atMost(WAIT).until(() -> client.events().size() == count);
-				return client.events().stream().map(SseClient.Event::lastEventId).toList();
+				return client.events().stream().map(SseEvent::lastEventId).toList();
 			}
 		}
 
