@@ -39,9 +39,8 @@ class SendPathTests {
 					RawSseSocket stalled = RawSseSocket.open(this.port, "/open?id=stalled", 1024)) {
 				EventSource stuck = source("stalled");
 				String chunk = "x".repeat(256 * 1024);
-				assertThat(stuck.send(chunk)).isTrue();
 				// On a busy machine the write timeout may end it before all are sent: then they are refused.
-				for (int i = 1; i < 40; i++) {
+				for (int i = 0; i < 40; i++) {
 					stuck.send(chunk);
 				}
 				EventSource receiving = source("healthy");

@@ -43,6 +43,29 @@ class SseTestApplication {
 
 	}
 
+	/**
+	 * Counts, per stream, the events dropped to make room ({@code drop-oldest}) or refused ({@code close}).
+	 */
+	@Component
+	static class OverflowCounter implements EventSourceListener {
+
+		final Map<String, java.util.concurrent.atomic.AtomicInteger> overflows = new ConcurrentHashMap<>();
+
+		@Override
+		public void onOverflow(EventSource source) {
+			if (source.identifier() != null) {
+				this.overflows.computeIfAbsent(source.identifier(), (id) -> new java.util.concurrent.atomic.AtomicInteger())
+					.incrementAndGet();
+			}
+		}
+
+		int of(String identifier) {
+			java.util.concurrent.atomic.AtomicInteger count = this.overflows.get(identifier);
+			return (count != null) ? count.get() : 0;
+		}
+
+	}
+
 	@RestController
 	static class StreamController {
 
@@ -52,8 +75,11 @@ class SseTestApplication {
 
 		private final EventSourceRegistry registry;
 
-		StreamController(EventSourceRegistry registry) {
+		private final OverflowCounter overflows;
+
+		StreamController(EventSourceRegistry registry, OverflowCounter overflows) {
 			this.registry = registry;
+			this.overflows = overflows;
 		}
 
 		@GetMapping("/open")
@@ -86,6 +112,12 @@ class SseTestApplication {
 				results.add(source.send("e" + i));
 			}
 			this.accepted.put(id, results);
+			// Sends are delivered to the source's queue asynchronously: return it (and so let the writer start)
+			// only once every accepted one is queued or dropped, or the source closed on overflow.
+			long sent = results.stream().filter((accepted) -> accepted).count();
+			org.awaitility.Awaitility.await()
+				.atMost(java.time.Duration.ofSeconds(5))
+				.until(() -> !source.isOpen() || source.info().queuedEvents() + this.overflows.of(id) >= sent);
 			return source;
 		}
 
