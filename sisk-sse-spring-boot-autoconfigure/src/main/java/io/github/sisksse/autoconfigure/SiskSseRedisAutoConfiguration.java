@@ -51,9 +51,9 @@ public final class SiskSseRedisAutoConfiguration {
 	static class RedisEventLogConfiguration {
 
 		/**
-		 * The log, stopped by the registry it is given to, or when the context closes if no registry took it.
+		 * The log: started by the registry it is given to, stopped by the context before the connection factory.
 		 */
-		@Bean(destroyMethod = "stop")
+		@Bean
 		@ConditionalOnMissingBean(EventLog.class)
 		RedisEventLog siskSseRedisEventLog(RedisConnectionFactory connectionFactory, SiskSseProperties properties,
 				Environment environment) {

@@ -11,6 +11,7 @@ import io.github.sisksse.EventLogException;
 import io.github.sisksse.EventSourceRegistry;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.context.SmartLifecycle;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.ReturnType;
@@ -43,6 +44,9 @@ import org.springframework.util.Assert;
  * and clients resuming from before get the reset event. An append in flight when the connection breaks may be run
  * again by Lettuce once it reconnects (it retries commands at least once), so may then be delivered twice.
  * <p>
+ * <b>As a bean</b>, it is also a {@link SmartLifecycle} that stops in phase {@link #PHASE}: the application context
+ * stops it before the connection factory closes. The registry starts it.
+ * <p>
  * <b>Thread safety.</b> {@link #append} may be called from any number of threads at once: each call takes a
  * connection from the factory (Lettuce shares one, on which concurrent calls are pipelined) and the script orders
  * concurrent appends, across instances too. The reader is called by the tailing thread only. Nothing grows without
@@ -50,7 +54,14 @@ import org.springframework.util.Assert;
  *
  * @see EventSourceRegistry.Builder#eventLog(EventLog)
  */
-public final class RedisEventLog implements EventLog {
+public final class RedisEventLog implements EventLog, SmartLifecycle {
+
+	/**
+	 * The lifecycle phase in which a log that is a bean stops: after the registry and the web server (so that
+	 * requests still being served can send), before the connection factory (phase 0 by default), so that the log
+	 * ends its reads and withdraws its presence while Redis can still be reached.
+	 */
+	public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
 
 	private final RedisConnectionFactory connectionFactory;
 
@@ -176,6 +187,26 @@ public final class RedisEventLog implements EventLog {
 			tailer.stop();
 			this.presence.stop();
 		}
+	}
+
+	/**
+	 * Does nothing: the registry that the log is given to starts it, with {@link #start(Reader, Supplier)}.
+	 */
+	@Override
+	public void start() {
+	}
+
+	/**
+	 * Return whether the log was started by its registry and not stopped yet.
+	 */
+	@Override
+	public boolean isRunning() {
+		return this.started && !this.stopped;
+	}
+
+	@Override
+	public int getPhase() {
+		return PHASE;
 	}
 
 	/**
