@@ -28,6 +28,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -83,6 +84,25 @@ class SiskSseRedisAutoConfigurationTests {
 				assertThat(connection.streamCommands().xLen(bytes("{" + this.prefix + "}:log"))).isEqualTo(1);
 			}
 		});
+	}
+
+	@Test
+	void closingTheContextStopsTheLogWhileRedisCanStillBeReachedSoItWithdrawsItsPresence() {
+		LettuceConnectionFactory admin = redis.connectionFactory();
+		try (RedisConnection connection = admin.getConnection()) {
+			byte[] instances = bytes("{" + this.prefix + "}:instances");
+			this.contextRunner.withPropertyValues(redisProperties()).run((context) -> {
+				byte[] instance = bytes(context.getBean(RedisEventLog.class).instance());
+				await().atMost(Duration.ofSeconds(5))
+					.until(() -> connection.zSetCommands().zScore(instances, instance) != null);
+				context.close();
+				// At once, not when its report expires five seconds later.
+				assertThat(connection.zSetCommands().zScore(instances, instance)).isNull();
+			});
+		}
+		finally {
+			admin.destroy();
+		}
 	}
 
 	@Test

@@ -14,6 +14,7 @@ import java.util.stream.LongStream;
 
 import io.github.sisksse.EventLog;
 import io.github.sisksse.EventLogException;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -128,6 +129,8 @@ class RedisEventLogTests {
 		log(shared).start(later, Map::of);
 		assertThat(later.epochs).hasSize(1);
 		assertThat(later.entries).extracting(Received::position).containsExactly(1L, 2L, 3L, 4L, 5L);
+		// Read by start() itself, not by the tailing thread afterwards.
+		assertThat(later.entries).extracting(Received::thread).containsOnly(Thread.currentThread());
 		assertThat(later.entries).extracting(Received::data).containsExactly("e0", "e1", "e2", "e3", "e4");
 	}
 
@@ -327,13 +330,13 @@ class RedisEventLogTests {
 		@Override
 		public void entry(long position, EventLog.Entry entry) {
 			this.entries.add(new Received(this.epochs.get(this.epochs.size() - 1), position, entry.target(),
-					entry.ownId(), entry.frame()));
+					entry.ownId(), entry.frame(), Thread.currentThread()));
 		}
 
 	}
 
-	record Received(String epoch, long position, String target, @org.jspecify.annotations.Nullable String ownId,
-			byte[] frame) {
+	record Received(String epoch, long position, String target, @Nullable String ownId, byte[] frame,
+			Thread thread) {
 
 		String data() {
 			String text = new String(this.frame, StandardCharsets.UTF_8);
