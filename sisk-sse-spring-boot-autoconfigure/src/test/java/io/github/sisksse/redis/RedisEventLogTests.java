@@ -178,17 +178,12 @@ class RedisEventLogTests {
 	void aFlushStartsANewEpochThatReachesTheReaderEvenWithoutAnAppend() {
 		try (EmbeddedRedis redis = EmbeddedRedis.start()) {
 			RedisEventLog log = log(redis);
-			RecordingReader reader = new RecordingReader();
-			log.start(reader, Map::of);
-			log.append(entry("*", "before"));
-			await().atMost(WAIT).until(() -> reader.entries.size() == 1);
+			RecordingReader reader = startWithOneEntry(log);
 			redis.flushAll();
 			await().atMost(WAIT).until(() -> reader.epochs.size() == 2);
 			assertThat(reader.epochs.get(1)).isNotEqualTo(reader.epochs.get(0)).doesNotContain("-");
 			log.append(entry("*", "after"));
-			await().atMost(WAIT).until(() -> reader.entries.size() == 2);
-			assertThat(reader.entries.get(1)).extracting(Received::epoch, Received::position, Received::data)
-				.containsExactly(reader.epochs.get(1), 1L, "after");
+			assertTheSecondEntryIsTheFirstOfTheNewEpoch(reader);
 		}
 	}
 
@@ -196,10 +191,7 @@ class RedisEventLogTests {
 	void whileRedisIsDownAppendsFailAtOnceAndOnceItIsBackEmptyTheyReachTheReaderInANewEpoch() {
 		try (EmbeddedRedis redis = EmbeddedRedis.start()) {
 			RedisEventLog log = log(redis);
-			RecordingReader reader = new RecordingReader();
-			log.start(reader, Map::of);
-			log.append(entry("*", "before"));
-			await().atMost(WAIT).until(() -> reader.entries.size() == 1);
+			RecordingReader reader = startWithOneEntry(log);
 			assertThat(log.isReachable()).isTrue();
 			redis.stop();
 			await().atMost(WAIT).until(() -> !log.isReachable());
@@ -212,10 +204,7 @@ class RedisEventLogTests {
 				log.append(entry("*", "after"));
 				return true;
 			});
-			await().atMost(WAIT).until(() -> reader.entries.size() == 2);
-			assertThat(reader.epochs).hasSize(2);
-			assertThat(reader.entries.get(1)).extracting(Received::epoch, Received::position, Received::data)
-				.containsExactly(reader.epochs.get(1), 1L, "after");
+			assertTheSecondEntryIsTheFirstOfTheNewEpoch(reader);
 			await().atMost(WAIT).until(log::isReachable);
 		}
 	}
@@ -283,6 +272,21 @@ class RedisEventLogTests {
 		// The live one was never dropped meanwhile, nor afterwards.
 		await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))
 			.until(() -> observer.presence().equals(Map.of("alive", 1)));
+	}
+
+	private static RecordingReader startWithOneEntry(RedisEventLog log) {
+		RecordingReader reader = new RecordingReader();
+		log.start(reader, Map::of);
+		log.append(entry("*", "before"));
+		await().atMost(WAIT).until(() -> reader.entries.size() == 1);
+		return reader;
+	}
+
+	private static void assertTheSecondEntryIsTheFirstOfTheNewEpoch(RecordingReader reader) {
+		await().atMost(WAIT).until(() -> reader.entries.size() == 2);
+		assertThat(reader.epochs).hasSize(2);
+		assertThat(reader.entries.get(1)).extracting(Received::epoch, Received::position, Received::data)
+			.containsExactly(reader.epochs.get(1), 1L, "after");
 	}
 
 	private RedisEventLog log(EmbeddedRedis redis) {
