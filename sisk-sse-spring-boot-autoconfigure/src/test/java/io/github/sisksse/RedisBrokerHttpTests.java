@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -98,8 +99,9 @@ class RedisBrokerHttpTests {
 	}
 
 	/**
-	 * Three threads send to the stream, to its group, on both instances, while its client keeps reconnecting with
-	 * its last id to the other instance: each event arrives once, in each sender's order.
+	 * Three threads send to the stream and to its group, on both instances, in twelve rounds; in each, while they
+	 * send, the client drops and reconnects with its last id to the other instance: each event arrives once, in
+	 * each sender's order.
 	 */
 	@Test
 	void aClientHoppingBetweenTheInstancesGetsEveryEventOnceAndInOrderWhileOthersSend() throws Exception {
@@ -107,60 +109,49 @@ class RedisBrokerHttpTests {
 		String group = "hop-" + System.nanoTime() + "/";
 		String stream = group + "member";
 		int senders = 3;
-		int perSender = 300;
-		List<SseClient.Event> received = new ArrayList<>();
+		int rounds = 12;
+		int perRound = 25;
+		CyclicBarrier round = new CyclicBarrier(senders + 1);
+		ExecutorService pool = Executors.newFixedThreadPool(senders);
+		List<CompletableFuture<?>> sending = new ArrayList<>();
 		int hop = 0;
 		SseClient client = SseClient.connect(both[hop].port(), "/open?id=" + stream);
 		source(both[hop], stream);
-		ExecutorService pool = Executors.newFixedThreadPool(senders);
-		List<CompletableFuture<?>> sending = new ArrayList<>();
 		for (int t = 0; t < senders; t++) {
 			int thread = t;
 			sending.add(CompletableFuture.runAsync(() -> {
-				for (int i = 0; i < perSender; i++) {
-					String data = thread + "-" + i;
-					EventSourceRegistry registry = both[(thread + i) % 2].registry();
-					switch (thread) {
-						case 0 -> registry.send(stream, data);
-						case 1 -> registry.sendToPrefix(group, data);
-						default -> {
-							if (i % 2 == 0) {
-								registry.send(stream, data);
-							}
-							else {
-								registry.sendToPrefix(group, data);
-							}
+				for (int r = 0; r < rounds; r++) {
+					awaitRound(round);
+					for (int i = r * perRound; i < (r + 1) * perRound; i++) {
+						send(both[(thread + i) % 2].registry(), (thread == 0 || thread == 2 && i % 2 == 0),
+								stream, group, thread + "-" + i);
+						if (i % 5 == 0) {
+							pause(2);
 						}
-					}
-					if (i % 2 == 0) {
-						pause(5); // pacing, so that events keep flowing across ten reconnections and more
 					}
 				}
 			}, pool));
 		}
-		int hops = 0;
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-		while (received.size() < senders * perSender && System.nanoTime() < deadline) {
-			int target = received.size() + 40;
+		List<SseClient.Event> received = new ArrayList<>();
+		for (int r = 0; r < rounds; r++) {
+			awaitRound(round);
 			SseClient current = client;
-			await().atMost(WAIT).until(() -> received.size() + current.events().size() >= Math.min(target,
-					senders * perSender) || allDone(sending));
+			await().atMost(WAIT).until(() -> current.events().size() >= 10);
 			// Drop mid-stream: whatever was written but not yet parsed must come again, once, on the other one.
 			current.close();
 			received.addAll(current.events());
-			if (received.size() >= senders * perSender) {
-				break;
-			}
-			String lastId = received.get(received.size() - 1).lastEventId();
 			hop = 1 - hop;
-			client = SseClient.connect(both[hop].port(), "/open?id=" + stream, Map.of("Last-Event-ID", lastId));
-			hops++;
+			client = SseClient.connect(both[hop].port(), "/open?id=" + stream,
+					Map.of("Last-Event-ID", current.lastEventId()));
 		}
-		client.close();
 		CompletableFuture.allOf(sending.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
 		pool.shutdown();
-		assertThat(hops).as("hops between the instances").isGreaterThanOrEqualTo(10);
-		assertThat(received).hasSize(senders * perSender);
+		int total = senders * rounds * perRound;
+		SseClient last = client;
+		await().atMost(WAIT).until(() -> received.size() + last.events().size() >= total);
+		last.close();
+		received.addAll(last.events());
+		assertThat(received).hasSize(total);
 		int[] next = new int[senders];
 		Set<String> ids = new HashSet<>();
 		for (SseClient.Event event : received) {
@@ -180,8 +171,23 @@ class RedisBrokerHttpTests {
 		return await().atMost(WAIT).until(() -> instance.registry().get(id).orElse(null), (s) -> s != null);
 	}
 
-	private static boolean allDone(List<CompletableFuture<?>> futures) {
-		return futures.stream().allMatch(CompletableFuture::isDone);
+	private static void send(EventSourceRegistry registry, boolean toTheStream, String stream, String group,
+			String data) {
+		if (toTheStream) {
+			registry.send(stream, data);
+		}
+		else {
+			registry.sendToPrefix(group, data);
+		}
+	}
+
+	private static void awaitRound(CyclicBarrier round) {
+		try {
+			round.await(30, TimeUnit.SECONDS);
+		}
+		catch (Exception ex) {
+			throw new IllegalStateException(ex);
+		}
 	}
 
 	private static void pause(long millis) {
