@@ -97,15 +97,18 @@ final class PresenceReporter {
 	}
 
 	/**
-	 * Stop reporting and withdraw this instance's presence.
+	 * Stop reporting and, if it was reported, withdraw this instance's presence.
 	 */
-	void stop() {
+	void stop(boolean withdraw) {
 		this.executor.shutdownNow();
 		try {
 			this.executor.awaitTermination(2, TimeUnit.SECONDS);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
+		}
+		if (!withdraw) {
+			return;
 		}
 		try (RedisConnection connection = this.connectionFactory.getConnection()) {
 			if (!LettuceConnectivity.isDisconnected(connection)) {

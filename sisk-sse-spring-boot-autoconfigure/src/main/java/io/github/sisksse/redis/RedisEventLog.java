@@ -49,8 +49,9 @@ import org.springframework.util.Assert;
  * <p>
  * <b>Thread safety.</b> {@link #append} may be called from any number of threads at once: each call takes a
  * connection from the factory (Lettuce shares one, on which concurrent calls are pipelined) and the script orders
- * concurrent appends, across instances too. The reader is called by the tailing thread only. Nothing grows without
- * bound: the stream is trimmed, presence snapshots are replaced, not accumulated.
+ * concurrent appends, across instances too. The reader is called by one thread at a time: the one that starts the
+ * log, then the tailing thread. Nothing grows without bound: the stream is trimmed, presence snapshots are
+ * replaced, not accumulated.
  *
  * @see EventSourceRegistry.Builder#eventLog(EventLog)
  */
@@ -170,7 +171,8 @@ public final class RedisEventLog implements EventLog, SmartLifecycle {
 	}
 
 	/**
-	 * Stop tailing and reporting, and withdraw this instance's presence. Does nothing if already stopped.
+	 * Stop tailing and reporting, and withdraw this instance's presence. Does nothing if already stopped; a stopped
+	 * log cannot be started again.
 	 */
 	@Override
 	public void stop() {
@@ -185,8 +187,8 @@ public final class RedisEventLog implements EventLog, SmartLifecycle {
 		}
 		if (tailer != null) {
 			tailer.stop();
-			this.presence.stop();
 		}
+		this.presence.stop(tailer != null);
 	}
 
 	/**
