@@ -103,6 +103,8 @@ public interface EventSourceRegistry {
 	 * @return the number of sources the stream had when the message was sent (0 when nobody is connected: with
 	 * replay, a client between two connections still receives it when it comes back)
 	 * @throws IllegalStateException if so many messages wait to be delivered that the log is full
+	 * @throws EventLogException if the registry shares its log with other instances and the log cannot be reached
+	 * (its store is down): nothing was sent
 	 */
 	int send(String identifier, Object data);
 
@@ -115,6 +117,8 @@ public interface EventSourceRegistry {
 	 * @param data the data or event, as for {@link EventSource#send(Object)}
 	 * @return the number of sources the group had when the message was sent
 	 * @throws IllegalStateException if so many messages wait to be delivered that the log is full
+	 * @throws EventLogException if the registry shares its log with other instances and the log cannot be reached
+	 * (its store is down): nothing was sent
 	 */
 	int sendToPrefix(String prefix, Object data);
 
@@ -126,6 +130,8 @@ public interface EventSourceRegistry {
 	 * @param data the data or event, as for {@link EventSource#send(Object)}
 	 * @return the number of sources open when it was sent
 	 * @throws IllegalStateException if so many messages wait to be delivered that the log is full
+	 * @throws EventLogException if the registry shares its log with other instances and the log cannot be reached
+	 * (its store is down): nothing was sent
 	 */
 	int broadcast(Object data);
 
@@ -138,6 +144,8 @@ public interface EventSourceRegistry {
 	 * @param identifierMatcher tested against each identifier, e.g. {@code id -> id.startsWith("room-42/")}
 	 * @return the number of matching sources when it was sent
 	 * @throws IllegalStateException if so many messages wait to be delivered that the log is full
+	 * @throws EventLogException if the registry shares its log with other instances and the log cannot be reached
+	 * (its store is down): nothing was sent
 	 */
 	int broadcast(Object data, Predicate<String> identifierMatcher);
 

@@ -2,6 +2,7 @@ package io.github.sisksse.autoconfigure;
 
 import java.util.List;
 
+import io.github.sisksse.EventLog;
 import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceListener;
 import io.github.sisksse.EventSourceRegistry;
@@ -44,7 +45,8 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * not exposed as a bean so that Spring Boot's own scheduler auto-configuration is unaffected (Boot's shared
  * scheduler has one thread for every {@code @Scheduled} job, and it stops before the registry does). To use another
  * {@link TaskScheduler}, declare it as a bean named {@value #SCHEDULER_BEAN_NAME}. Events are serialised
- * with Spring MVC's message converters.
+ * with Spring MVC's message converters. Sends go through the {@link EventLog} bean if there is one (with
+ * {@code sisk.sse.broker=redis}, {@link SiskSseRedisAutoConfiguration} defines it), else through a log in memory.
  */
 @AutoConfiguration(after = TaskSchedulingAutoConfiguration.class)
 @ConditionalOnWebApplication(type = Type.SERVLET)
@@ -69,7 +71,7 @@ public final class SiskSseAutoConfiguration {
 	EventSourceRegistry eventSourceRegistry(SiskSseProperties properties,
 			@Qualifier(SCHEDULER_BEAN_NAME) ObjectProvider<TaskScheduler> taskScheduler,
 			ObjectProvider<RequestMappingHandlerAdapter> handlerAdapter, ObjectProvider<EventSourceListener> listeners,
-			Environment environment) {
+			ObjectProvider<EventLog> eventLog, Environment environment) {
 		SiskSseProperties.Ping ping = properties.getPing();
 		SiskSseProperties.Queue queue = properties.getQueue();
 		EventSourceRegistry.Builder builder = EventSourceRegistry.builder()
@@ -94,6 +96,7 @@ public final class SiskSseAutoConfiguration {
 			builder.replay(replay.getMaxEvents(), replay.getMaxBytes().toBytes(), replay.getMaxAge(),
 					replay.getResetEvent());
 		}
+		eventLog.ifUnique(builder::eventLog);
 		TaskScheduler scheduler = taskScheduler.getIfAvailable();
 		if (scheduler != null) {
 			builder.scheduler(scheduler);

@@ -85,6 +85,13 @@ public class SiskSseProperties implements Validator {
 	 */
 	private @Nullable Integer maxConnectionsPerClient;
 
+	/**
+	 * Where the log of sent events lives: 'memory', this application's own (one instance), or 'redis', shared by
+	 * every instance that uses the same Redis and key prefix, so that a send on one instance reaches streams
+	 * connected to any, and clients resume on any (needs Spring Data Redis, configured with spring.data.redis.*).
+	 */
+	private Broker broker = Broker.MEMORY;
+
 	private final Ping ping = new Ping();
 
 	private final CloseEvent closeEvent = new CloseEvent();
@@ -92,6 +99,8 @@ public class SiskSseProperties implements Validator {
 	private final Queue queue = new Queue();
 
 	private final Replay replay = new Replay();
+
+	private final Redis redis = new Redis();
 
 	public boolean isEnabled() {
 		return this.enabled;
@@ -181,6 +190,14 @@ public class SiskSseProperties implements Validator {
 		this.maxConnectionsPerClient = maxConnectionsPerClient;
 	}
 
+	public Broker getBroker() {
+		return this.broker;
+	}
+
+	public void setBroker(Broker broker) {
+		this.broker = broker;
+	}
+
 	public Ping getPing() {
 		return this.ping;
 	}
@@ -195,6 +212,10 @@ public class SiskSseProperties implements Validator {
 
 	public Replay getReplay() {
 		return this.replay;
+	}
+
+	public Redis getRedis() {
+		return this.redis;
 	}
 
 	@Override
@@ -239,6 +260,13 @@ public class SiskSseProperties implements Validator {
 		if (properties.replay.maxBytes.toBytes() < 1) {
 			reject(errors, "replay.maxBytes", "replay.max-bytes", "must be positive");
 		}
+		String keyPrefix = properties.redis.keyPrefix;
+		if (keyPrefix == null || keyPrefix.isBlank() || keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
+			reject(errors, "redis.keyPrefix", "redis.key-prefix", "must not be empty nor contain braces");
+		}
+		if (properties.redis.presenceInterval.toMillis() < 1) {
+			reject(errors, "redis.presenceInterval", "redis.presence-interval", "must be at least 1ms");
+		}
 	}
 
 	private static void checkPositive(Errors errors, String field, String property, @Nullable Duration value) {
@@ -255,6 +283,58 @@ public class SiskSseProperties implements Validator {
 
 	private static void reject(Errors errors, String field, String property, String message) {
 		errors.rejectValue(field, "invalid", "sisk.sse." + property + " " + message);
+	}
+
+	/**
+	 * Where the log of sent events lives.
+	 */
+	public enum Broker {
+
+		/**
+		 * In this application's memory: streams, sends and resumes of this instance only.
+		 */
+		MEMORY,
+
+		/**
+		 * In Redis, shared by every instance that uses the same Redis and key prefix.
+		 */
+		REDIS
+
+	}
+
+	/**
+	 * The log in Redis, when the broker is 'redis'. Redis itself is configured with spring.data.redis.*.
+	 */
+	public static class Redis {
+
+		/**
+		 * Prefix of the log's Redis keys, used as a hash tag so that they share one slot of a Redis Cluster.
+		 * Instances share streams when they share Redis and this prefix.
+		 */
+		private String keyPrefix = "sisk-sse";
+
+		/**
+		 * How often each instance tells the others which identified streams it holds. An instance that stops
+		 * doing so drops out of the others' presence after five intervals.
+		 */
+		private Duration presenceInterval = Duration.ofSeconds(1);
+
+		public String getKeyPrefix() {
+			return this.keyPrefix;
+		}
+
+		public void setKeyPrefix(String keyPrefix) {
+			this.keyPrefix = keyPrefix;
+		}
+
+		public Duration getPresenceInterval() {
+			return this.presenceInterval;
+		}
+
+		public void setPresenceInterval(Duration presenceInterval) {
+			this.presenceInterval = presenceInterval;
+		}
+
 	}
 
 	/**

@@ -28,7 +28,7 @@ class ConfigurationMetadataTests {
 			}
 		}
 		assertThat(descriptions).containsKeys("management.endpoint.eventsources.access",
-				"management.health.eventsources.enabled");
+				"management.health.eventsources.enabled", "management.health.eventlog.enabled");
 		descriptions.keySet().removeIf((name) -> !name.startsWith("sisk.sse."));
 		assertThat(descriptions).containsOnlyKeys("sisk.sse.enabled", "sisk.sse.application-events", "sisk.sse.wait-for-fail", "sisk.sse.max-lifetime",
 				"sisk.sse.retry", "sisk.sse.duplicate-identifier", "sisk.sse.writer-threads", "sisk.sse.write-timeout", "sisk.sse.bind-timeout", "sisk.sse.max-connections",
@@ -36,7 +36,8 @@ class ConfigurationMetadataTests {
 				"sisk.sse.ping.interval", "sisk.sse.ping.format", "sisk.sse.ping.message", "sisk.sse.ping.event-name",
 				"sisk.sse.ping.resets-wait-for-fail", "sisk.sse.close-event.name", "sisk.sse.close-event.data",
 				"sisk.sse.queue.max-events", "sisk.sse.replay.enabled", "sisk.sse.replay.max-events", "sisk.sse.replay.max-bytes",
-				"sisk.sse.replay.max-age", "sisk.sse.replay.reset-event", "sisk.sse.queue.max-bytes", "sisk.sse.queue.overflow");
+				"sisk.sse.replay.max-age", "sisk.sse.replay.reset-event", "sisk.sse.queue.max-bytes", "sisk.sse.queue.overflow",
+				"sisk.sse.broker", "sisk.sse.redis.key-prefix", "sisk.sse.redis.presence-interval");
 		assertThat(descriptions).allSatisfy((name, description) -> assertThat(description).as(name).isNotBlank());
 	}
 
