@@ -21,13 +21,10 @@ final class Deliveries {
 
 	private final List<DefaultEventSource.Offer> otherOffers = new ArrayList<>(0);
 
-	private int offered;
-
 	/**
 	 * Queue the event for the source, leaving what follows to {@link #settle(WriterPool)}.
 	 */
 	void offer(DefaultEventSource source, byte @Nullable [] idLine, byte[] event) {
-		this.offered++;
 		DefaultEventSource.Offer offer = source.enqueue(idLine, event);
 		switch (offer) {
 			case QUEUED, CLOSED -> {
@@ -68,11 +65,5 @@ final class Deliveries {
 		}
 	}
 
-	/**
-	 * Return how many offers were made so far.
-	 */
-	int offered() {
-		return this.offered;
-	}
 
 }

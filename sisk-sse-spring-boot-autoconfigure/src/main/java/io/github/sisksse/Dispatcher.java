@@ -20,7 +20,7 @@ import org.springframework.http.codec.ServerSentEvent;
  * with no gap and no duplicate, because both happen here, between two entries.
  * <p>
  * Delivering is one O(1) enqueue per connection ({@link Deliveries}); the dispatcher runs as a turn of the
- * {@link WriterPool}, a bounded number of entries per turn, so that senders never do it (a broadcast to every
+ * {@link WriterPool}, for at most a few milliseconds per turn, so that senders never do it (a broadcast to every
  * connection returns once appended) and it never keeps a worker from the writers for long.
  * <p>
  * <b>Thread safety.</b> At most one turn runs at a time: the {@code scheduled} flag, taken by compare-and-set, is
@@ -34,11 +34,13 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 
 	private static final Log logger = LogFactory.getLog(Dispatcher.class);
 
-	/** How many entries one turn delivers at most. */
-	private static final int ENTRIES_PER_TURN = 64;
-
-	/** How many connections one turn offers events to at most (one broadcast may go beyond). */
-	private static final int OFFERS_PER_TURN = 4096;
+	/**
+	 * How long one turn delivers at most before it lets the queued writer turns run. Long enough to deliver a burst
+	 * of broadcasts at once, so that each connection's writer then takes many events in one batch (one write per
+	 * connection, not one per event); short enough that the other workers are never kept waiting for long (they
+	 * write meanwhile: a turn hands the writers their turns every 64 connections).
+	 */
+	private static final long TURN_NANOS = 20_000_000;
 
 	private final PublicationLog log;
 
@@ -147,7 +149,8 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 	private void turn() {
 		Deliveries deliveries = new Deliveries();
 		try {
-			for (int entries = 0; entries < ENTRIES_PER_TURN && deliveries.offered() < OFFERS_PER_TURN; entries++) {
+			long start = System.nanoTime();
+			while (System.nanoTime() - start < TURN_NANOS) {
 				for (Join join = this.joins.poll(); join != null; join = this.joins.poll()) {
 					join(join);
 				}
