@@ -3,11 +3,14 @@ package io.github.sisksse.sample;
 import java.util.List;
 import java.util.UUID;
 
+import io.github.sisksse.EventLogException;
 import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceRegistry;
 
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -133,6 +136,18 @@ public class SampleController {
 	@GetMapping("/ticker")
 	public EventSource ticker() {
 		return this.registry.open(Ticker.PREFIX + UUID.randomUUID());
+	}
+
+	/**
+	 * Answer a send or broadcast that the event log refused (with {@code sisk.sse.broker=redis}, Redis cannot be
+	 * reached): nothing was sent, and open streams stay open.
+	 * @param ex the log's failure
+	 * @return {@code 503 Service Unavailable}
+	 */
+	@ExceptionHandler(EventLogException.class)
+	public ProblemDetail eventLogUnreachable(EventLogException ex) {
+		return ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+				"Nothing was sent: the event log cannot be reached");
 	}
 
 	/**
