@@ -14,16 +14,23 @@ import io.github.sisksse.autoconfigure.SiskSseProperties;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.event.EventListener;
+import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 /**
- * Knows which identified streams are between two connections: no live source, but the last one ended less than
- * {@code sisk.sse.replay.max-age} ago. The registry keeps what is sent to such a stream in its log and replays it
- * when the client resumes, so the demo can answer "queued for replay" for them, and "not sent" for a stream nobody
- * had. (The log is also bounded by count and size for all streams together; this demo stays far below both.)
+ * Knows which identified streams are between two connections: connected to no instance now, but seen connected less
+ * than {@code sisk.sse.replay.max-age} ago. The registry keeps what is sent to such a stream in its log and replays
+ * it when the client resumes, on whichever instance, so the demo can answer "queued for replay" for them, and "not
+ * sent" for a stream nobody had. (The log is also bounded by count and size for all streams together; this demo
+ * stays far below both.)
  * <p>
- * Fed by the registry's {@link EventSourceClosedEvent}s ({@code sisk.sse.application-events}, on by default);
- * thread-safe, as the events arrive on any thread.
+ * A stream of this instance is seen until its source ends ({@link EventSourceClosedEvent}s,
+ * {@code sisk.sse.application-events}, on by default). A stream of another instance ({@code sisk.sse.broker=redis})
+ * is seen in {@link EventSourceRegistry#presence()}, looked at every second and on every question: it counts from
+ * the last time it was seen there, a little before it ended, so that the answer errs towards "not sent", never
+ * towards a replay that cannot happen. One that came and went between two looks is not known here.
+ * <p>
+ * Thread-safe, as the events arrive on any thread.
  */
 @Component
 public class ReconnectingStreams {
@@ -34,12 +41,12 @@ public class ReconnectingStreams {
 
 	private final Duration window;
 
-	/** When each stream's latest source ended; entries older than the window are dropped. */
-	private final Map<String, Instant> endedAt = new ConcurrentHashMap<>();
+	/** When each stream was last seen connected; entries older than the window are dropped. */
+	private final Map<String, Instant> lastSeen = new ConcurrentHashMap<>();
 
 	/**
 	 * Create the tracker.
-	 * @param registry the registry, asked whether a stream is live again
+	 * @param registry the registry, asked which streams are connected
 	 * @param properties the starter's settings: nothing is kept for replay when replay is off
 	 */
 	@Autowired
@@ -56,21 +63,51 @@ public class ReconnectingStreams {
 	@EventListener
 	void ended(EventSourceClosedEvent event) {
 		String identifier = event.getEventSource().identifier();
-		if (identifier != null && !this.window.isZero()) {
-			Instant now = this.clock.instant();
-			this.endedAt.put(identifier, now);
-			this.endedAt.values().removeIf((ended) -> !isRecent(ended, now));
+		if (identifier != null) {
+			seen(identifier, this.clock.instant());
 		}
+	}
+
+	/**
+	 * Look at the streams connected to every instance, so that those of other instances are known once they leave,
+	 * and forget those last seen before the window.
+	 */
+	@Scheduled(fixedRate = 1000)
+	void look() {
+		connected();
+		Instant now = this.clock.instant();
+		this.lastSeen.values().removeIf((seen) -> !isRecent(seen, now));
+	}
+
+	/**
+	 * Return the identified streams connected to any instance, as {@link EventSourceRegistry#presence()} does, and
+	 * remember them as seen.
+	 * @return identifier to number of connections
+	 */
+	public Map<String, Integer> connected() {
+		Map<String, Integer> presence = this.registry.presence();
+		Instant now = this.clock.instant();
+		presence.keySet().forEach((identifier) -> seen(identifier, now));
+		return presence;
+	}
+
+	/**
+	 * Whether a send to a stream reaches someone: it is connected to some instance, or between two connections.
+	 * @param identifier the stream's identifier
+	 * @return {@code true} if it is connected, or was within the replay window
+	 */
+	public boolean isReachable(String identifier) {
+		Map<String, Integer> connected = connected();
+		return connected.containsKey(identifier) || isBetweenConnections(identifier, connected, this.clock.instant());
 	}
 
 	/**
 	 * Whether a stream is between two connections, so that what is sent to it now is replayed when it resumes.
 	 * @param identifier the stream's identifier
-	 * @return {@code true} if it has no live source and its last one ended within the replay window
+	 * @return {@code true} if it is connected to no instance and was seen connected within the replay window
 	 */
 	public boolean contains(String identifier) {
-		Instant ended = this.endedAt.get(identifier);
-		return ended != null && isRecent(ended, this.clock.instant()) && this.registry.get(identifier).isEmpty();
+		return isBetweenConnections(identifier, connected(), this.clock.instant());
 	}
 
 	/**
@@ -80,15 +117,29 @@ public class ReconnectingStreams {
 	 * @return their identifiers, sorted
 	 */
 	public List<String> matching(Predicate<String> identifierMatcher) {
-		return this.endedAt.keySet()
+		Map<String, Integer> connected = connected();
+		Instant now = this.clock.instant();
+		return this.lastSeen.keySet()
 			.stream()
-			.filter((identifier) -> identifierMatcher.test(identifier) && contains(identifier))
+			.filter((identifier) -> identifierMatcher.test(identifier)
+					&& isBetweenConnections(identifier, connected, now))
 			.sorted()
 			.toList();
 	}
 
-	private boolean isRecent(Instant ended, Instant now) {
-		return ended.plus(this.window).isAfter(now);
+	private void seen(String identifier, Instant now) {
+		if (!this.window.isZero()) {
+			this.lastSeen.merge(identifier, now, (earlier, later) -> earlier.isAfter(later) ? earlier : later);
+		}
+	}
+
+	private boolean isBetweenConnections(String identifier, Map<String, Integer> connected, Instant now) {
+		Instant seen = this.lastSeen.get(identifier);
+		return seen != null && isRecent(seen, now) && !connected.containsKey(identifier);
+	}
+
+	private boolean isRecent(Instant seen, Instant now) {
+		return seen.plus(this.window).isAfter(now);
 	}
 
 }

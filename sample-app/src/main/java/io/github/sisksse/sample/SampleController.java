@@ -3,11 +3,14 @@ package io.github.sisksse.sample;
 import java.util.List;
 import java.util.UUID;
 
+import io.github.sisksse.EventLogException;
 import io.github.sisksse.EventSource;
 import io.github.sisksse.EventSourceRegistry;
 
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -26,10 +29,14 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * had no client within the replay window, and nothing was sent</li>
  * <li>{@code POST /broadcast?prefix=P}: send the request body to every stream whose identifier starts with
  * {@code P}; answers a {@link Delivery}</li>
- * <li>{@code GET /connections}: the identifiers of the live streams</li>
+ * <li>{@code GET /connections}: the identifiers of the live streams, on every instance</li>
  * <li>{@code GET /hello}: Sisk's first example, one message and the close event</li>
  * <li>{@code GET /ticker}: a stream that the {@link Ticker} sends the time to every second</li>
  * </ul>
+ * With {@code sisk.sse.broker=redis}, several instances on one Redis share their streams: a send or broadcast made
+ * on one reaches the streams connected to any of them (and a client that resumes on any), and the answers count
+ * them all. Which streams another instance has is known as it last reported them, every
+ * {@code sisk.sse.redis.presence-interval}.
  */
 @RestController
 public class SampleController {
@@ -69,17 +76,17 @@ public class SampleController {
 
 	/**
 	 * Send a message to one user's stream with {@link EventSourceRegistry#send(String, Object)}: to its live
-	 * connection, or, while its browser is between two connections, into its history, so that the page receives it
-	 * when it resumes instead of losing it.
+	 * connection, on whichever instance, or, while its browser is between two connections, into its history, so
+	 * that the page receives it when it resumes instead of losing it.
 	 * @param user the user name
 	 * @param message the text to send
 	 * @return {@code 202 Accepted} with what was done, or {@code 404 Not Found} (nothing sent) when the stream has
-	 * no live connection and had none within the replay window: nobody would ever receive it
+	 * no live connection on any instance and had none within the replay window: nobody would ever receive it
 	 */
 	@PostMapping("/send/{user}")
 	public ResponseEntity<Delivery> send(@PathVariable String user, @RequestBody String message) {
 		String identifier = USER_PREFIX + user;
-		if (this.registry.get(identifier).isEmpty() && !this.reconnecting.contains(identifier)) {
+		if (!this.reconnecting.isReachable(identifier)) {
 			return ResponseEntity.notFound().build();
 		}
 		int live = this.registry.send(identifier, message);
@@ -88,8 +95,8 @@ public class SampleController {
 
 	/**
 	 * Send a message to every stream whose identifier starts with the given prefix, serialised once, with
-	 * {@link EventSourceRegistry#sendToPrefix(String, Object)}: to the live ones, and to those between two
-	 * connections when they resume.
+	 * {@link EventSourceRegistry#sendToPrefix(String, Object)}: to the live ones, on every instance, and to those
+	 * between two connections when they resume.
 	 * @param prefix the identifier prefix, for example {@code user-}
 	 * @param message the text to send
 	 * @return what was done
@@ -101,12 +108,13 @@ public class SampleController {
 	}
 
 	/**
-	 * List the live identified streams.
+	 * List the live identified streams of every instance ({@link EventSourceRegistry#presence()}; on one instance,
+	 * those of {@link EventSourceRegistry#all()}).
 	 * @return their identifiers, sorted
 	 */
 	@GetMapping("/connections")
 	public List<String> connections() {
-		return this.registry.all().stream().map(EventSource::identifier).sorted().toList();
+		return this.registry.presence().keySet().stream().sorted().toList();
 	}
 
 	/**
@@ -131,8 +139,20 @@ public class SampleController {
 	}
 
 	/**
+	 * Answer a send or broadcast that the event log refused (with {@code sisk.sse.broker=redis}, Redis cannot be
+	 * reached): nothing was sent, and open streams stay open.
+	 * @param ex the log's failure
+	 * @return {@code 503 Service Unavailable}
+	 */
+	@ExceptionHandler(EventLogException.class)
+	public ProblemDetail eventLogUnreachable(EventLogException ex) {
+		return ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+				"Nothing was sent: the event log cannot be reached");
+	}
+
+	/**
 	 * What a send or broadcast did, as JSON: {@code {"live":1,"queuedForReplay":["user-bob"]}}.
-	 * @param live the number of open connections it was queued for, to be written at once
+	 * @param live the number of open connections it was sent to, on every instance, to be written at once
 	 * @param queuedForReplay the streams between two connections that keep it in their history: their client
 	 * receives it when it resumes with its last event id (the browser's own reconnect, or the page's Resume)
 	 */

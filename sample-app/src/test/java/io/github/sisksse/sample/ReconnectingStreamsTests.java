@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.util.Optional;
+import java.util.Map;
 
 import io.github.sisksse.CloseReason;
 import io.github.sisksse.EventSource;
@@ -19,7 +19,8 @@ import static org.mockito.BDDMockito.given;
 import static org.mockito.Mockito.mock;
 
 /**
- * Which streams count as between two connections, without a server: a clock that the test moves.
+ * Which streams count as between two connections, without a server: a clock that the test moves, and a registry
+ * whose presence (the streams connected to every instance) the test sets; by default nobody is connected.
  */
 class ReconnectingStreamsTests {
 
@@ -53,8 +54,6 @@ class ReconnectingStreamsTests {
 	ReconnectingStreamsTests() {
 		this.properties.getReplay().setEnabled(true);
 		this.properties.getReplay().setMaxAge(Duration.ofMinutes(5));
-		given(this.registry.get("user-alice")).willReturn(Optional.empty());
-		given(this.registry.get("user-bob")).willReturn(Optional.empty());
 	}
 
 	@Test
@@ -72,10 +71,46 @@ class ReconnectingStreamsTests {
 	void aStreamThatIsLiveAgainIsNotReconnecting() {
 		ReconnectingStreams streams = new ReconnectingStreams(this.registry, this.properties, this.clock);
 		streams.ended(closed("user-alice", CloseReason.REPLACED));
-		EventSource successor = source("user-alice");
-		given(this.registry.get("user-alice")).willReturn(Optional.of(successor));
+		given(this.registry.presence()).willReturn(Map.of("user-alice", 1));
 		assertThat(streams.contains("user-alice")).isFalse();
 		assertThat(streams.matching((identifier) -> true)).isEmpty();
+		assertThat(streams.isReachable("user-alice")).isTrue();
+	}
+
+	@Test
+	void aStreamOfAnotherInstanceIsReconnectingFromTheLastTimeItWasSeenConnected() {
+		ReconnectingStreams streams = new ReconnectingStreams(this.registry, this.properties, this.clock);
+		given(this.registry.presence()).willReturn(Map.of("user-carol", 1));
+		streams.look();
+		assertThat(streams.isReachable("user-carol")).isTrue();
+		assertThat(streams.contains("user-carol")).isFalse();
+		this.now = START.plusSeconds(1);
+		given(this.registry.presence()).willReturn(Map.of());
+		assertThat(streams.contains("user-carol")).isTrue();
+		assertThat(streams.isReachable("user-carol")).isTrue();
+		assertThat(streams.matching((identifier) -> identifier.startsWith("user-c"))).containsExactly("user-carol");
+		this.now = START.plus(Duration.ofMinutes(5)).minusMillis(1);
+		assertThat(streams.contains("user-carol")).isTrue();
+		this.now = START.plus(Duration.ofMinutes(5));
+		assertThat(streams.contains("user-carol")).isFalse();
+		assertThat(streams.isReachable("user-carol")).isFalse();
+	}
+
+	@Test
+	void aStreamSeenInAnAnswerIsKnownOnceItLeavesWithoutWaitingForTheNextLook() {
+		ReconnectingStreams streams = new ReconnectingStreams(this.registry, this.properties, this.clock);
+		given(this.registry.presence()).willReturn(Map.of("user-dan", 2));
+		assertThat(streams.connected()).containsExactly(Map.entry("user-dan", 2));
+		given(this.registry.presence()).willReturn(Map.of());
+		assertThat(streams.contains("user-dan")).isTrue();
+	}
+
+	@Test
+	void aStreamNeverSeenIsNotReachable() {
+		ReconnectingStreams streams = new ReconnectingStreams(this.registry, this.properties, this.clock);
+		streams.look();
+		assertThat(streams.isReachable("user-nobody")).isFalse();
+		assertThat(streams.contains("user-nobody")).isFalse();
 	}
 
 	@Test
@@ -93,7 +128,12 @@ class ReconnectingStreamsTests {
 		this.properties.getReplay().setEnabled(false);
 		ReconnectingStreams streams = new ReconnectingStreams(this.registry, this.properties, this.clock);
 		streams.ended(closed("user-alice", CloseReason.CLIENT_GONE));
+		given(this.registry.presence()).willReturn(Map.of("user-bob", 1));
+		streams.look();
+		given(this.registry.presence()).willReturn(Map.of());
 		assertThat(streams.contains("user-alice")).isFalse();
+		assertThat(streams.contains("user-bob")).isFalse();
+		assertThat(streams.isReachable("user-bob")).isFalse();
 	}
 
 	private static EventSourceClosedEvent closed(String identifier, CloseReason reason) {

@@ -184,6 +184,7 @@ class SampleApplicationTests {
 		String tick = ticker.data().get(0);
 		assertThat(JsonPath.<String>read(tick, "$.time")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ");
 		assertThat(JsonPath.<Integer>read(tick, "$.connections")).isEqualTo(1);
+		assertThat(JsonPath.<Integer>read(tick, "$.port")).isEqualTo(this.port);
 		assertThat(ticker.events()).extracting(SseEvent::type).containsOnly("message");
 	}
 
