@@ -133,6 +133,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		this.eventLog = (settings.eventLog != null) ? settings.eventLog : new InMemoryEventLog();
 		this.publisher = new Publisher(this.encoder, this.index, this.eventLog, this.targets, this.dispatcher,
 				scheduler);
+		this.dispatcher.start();
 		this.eventLog.start(this.dispatcher, this.index::presence);
 	}
 
@@ -376,6 +377,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		// Whatever did not finish writing in time is ended now, and the turns still queued are abandoned:
 		// completing a response never blocks.
 		List.copyOf(this.unfinished).forEach((source) -> source.end(CloseReason.SHUTDOWN, false, false, null, null));
+		this.dispatcher.stop();
 		this.writers.stop();
 		this.eventLog.stop();
 		if (this.ownScheduler != null) {

@@ -6,12 +6,14 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 /**
  * Reads the {@link EventLog} into this instance's copy, the {@link PublicationLog}, and delivers its entries to this
@@ -19,28 +21,22 @@ import org.springframework.http.codec.ServerSentEvent;
  * a position is first replayed the entries after it that were meant for it, then receives every later one live,
  * with no gap and no duplicate, because both happen here, between two entries.
  * <p>
- * Delivering is one O(1) enqueue per connection ({@link Deliveries}); the dispatcher runs as a turn of the
- * {@link WriterPool}, for at most a few milliseconds per turn, so that senders never do it (a broadcast to every
- * connection returns once appended) and it never keeps a worker from the writers for long.
+ * Delivering is one O(1) enqueue per connection ({@link Deliveries}), on one thread of the dispatcher's own, so
+ * that senders never do it (a broadcast to every connection returns once appended) and the writers never wait for
+ * it nor it for them: it hands them their turns every 64 connections, and a burst of broadcasts is queued while
+ * they write, so that each connection's writer takes many events in one batch.
  * <p>
- * <b>Thread safety.</b> At most one turn runs at a time: the {@code scheduled} flag, taken by compare-and-set, is
- * the dispatcher's role, as a connection's writer role is its own. Only the role holder touches the position
- * delivered so far and each connection's live position ({@link DefaultEventSource#isLive}); releasing the role (a
- * volatile write) orders one turn's writes before the next turn's reads. Joins arrive on a lock-free queue, at
+ * <b>Thread safety.</b> Only the dispatcher's thread touches the position delivered so far and each connection's
+ * live position ({@link DefaultEventSource#isLive}), so they need no lock (a connection's are set before it is
+ * published to that thread). Whoever adds work sets the {@code scheduled} flag and unparks the thread, which clears
+ * the flag before it looks for work: work added while it looks sets the flag again, so none is missed. Joins arrive on a lock-free queue, at
  * most one per connection; entries arrive from the log's thread (or the sender's, for a log in memory) into the
  * copy, which has its own lock. No lock is held while sources are settled or listeners run.
  */
-final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
+final class Dispatcher implements EventLog.Reader {
 
 	private static final Log logger = LogFactory.getLog(Dispatcher.class);
 
-	/**
-	 * How long one turn delivers at most before it lets the queued writer turns run. Long enough to deliver a burst
-	 * of broadcasts at once, so that each connection's writer then takes many events in one batch (one write per
-	 * connection, not one per event); short enough that the other workers are never kept waiting for long (they
-	 * write meanwhile: a turn hands the writers their turns every 64 connections).
-	 */
-	private static final long TURN_NANOS = 20_000_000;
 
 	private final PublicationLog log;
 
@@ -58,14 +54,19 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 
 	private final String resetEventName;
 
+	/** Whether there may be work: set by whoever adds some, cleared by the dispatcher's thread before it looks. */
 	private final AtomicBoolean scheduled = new AtomicBoolean();
+
+	private final Thread thread;
+
+	private volatile boolean running = true;
 
 	private final ConcurrentLinkedQueue<Join> joins = new ConcurrentLinkedQueue<>();
 
-	// Written by the role holder only; volatile for the check after a turn.
+	// Touched by the dispatcher's thread only.
 
 	/** The sequence number of the last entry delivered. */
-	private volatile long delivered;
+	private long delivered;
 
 	/** The generation and position of the last entry delivered. */
 	private int deliveredGeneration;
@@ -82,6 +83,8 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 		this.encoder = encoder;
 		this.siblings = siblings;
 		this.resetEventName = resetEventName;
+		this.thread = new CustomizableThreadFactory("sisk-sse-dispatcher-").newThread(this::loop);
+		this.thread.setDaemon(true);
 	}
 
 	// EventLog.Reader
@@ -118,39 +121,47 @@ final class Dispatcher implements WriterPool.Turn, EventLog.Reader {
 	 * @return {@code false} if nothing is delivered any more: the pool has stopped, every connection is ending
 	 */
 	boolean wake() {
-		if (this.scheduled.compareAndSet(false, true) && !this.writers.schedule(this)) {
-			this.scheduled.set(false);
-			return false;
+		if (this.scheduled.compareAndSet(false, true)) {
+			LockSupport.unpark(this.thread);
 		}
-		return true;
+		return this.running;
 	}
 
-	@Override
-	public void run() {
-		try {
-			turn();
-		}
-		catch (Throwable ex) {
-			logger.error("Delivering events failed", ex);
-		}
-		finally {
-			this.scheduled.set(false);
-		}
-		if (!this.joins.isEmpty() || this.log.last() > this.delivered) {
-			wake();
-		}
+	/**
+	 * Start delivering, on the dispatcher's own thread.
+	 */
+	void start() {
+		this.thread.start();
 	}
 
-	@Override
-	public void abandon() {
-		this.scheduled.set(false);
+	/**
+	 * Stop delivering: the thread ends after the entry it is delivering. Every connection is ending anyway.
+	 */
+	void stop() {
+		this.running = false;
+		LockSupport.unpark(this.thread);
+	}
+
+	private void loop() {
+		while (this.running) {
+			// Cleared before looking, so that work added while this turn looks sets it again.
+			if (!this.scheduled.getAndSet(false)) {
+				LockSupport.park(this);
+				continue;
+			}
+			try {
+				turn();
+			}
+			catch (Throwable ex) {
+				logger.error("Delivering events failed", ex);
+			}
+		}
 	}
 
 	private void turn() {
 		Deliveries deliveries = new Deliveries();
 		try {
-			long start = System.nanoTime();
-			while (System.nanoTime() - start < TURN_NANOS) {
+			while (this.running) {
 				for (Join join = this.joins.poll(); join != null; join = this.joins.poll()) {
 					join(join);
 				}
