@@ -70,7 +70,7 @@ final class DefaultEventSource implements EventSource {
 	/**
 	 * The generation (epoch) and position of the first publication this connection receives live: those before it
 	 * were delivered before it existed, or are replayed when it joins the log; every publication of a later
-	 * generation is live. Touched only by the {@link Dispatcher}'s role holder (and set before the source is
+	 * generation is live. Touched only by the {@link Dispatcher}'s thread (and set before the source is
 	 * published to it).
 	 */
 	int liveGeneration;
@@ -227,7 +227,7 @@ final class DefaultEventSource implements EventSource {
 	}
 
 	/**
-	 * Return whether this source has joined the log (or never had to). Called by the dispatcher's role holder.
+	 * Return whether this source has joined the log (or never had to). Called by the dispatcher's thread.
 	 */
 	boolean hasJoined() {
 		return this.liveGeneration != Integer.MAX_VALUE;
@@ -235,7 +235,7 @@ final class DefaultEventSource implements EventSource {
 
 	/**
 	 * Return whether this source receives a publication live: it was registered before it was delivered, and has
-	 * joined the log before it. Called by the {@link Dispatcher}'s role holder.
+	 * joined the log before it. Called by the {@link Dispatcher}'s thread.
 	 */
 	boolean isLive(Publication entry) {
 		return entry.generation() > this.liveGeneration
@@ -344,7 +344,7 @@ final class DefaultEventSource implements EventSource {
 	 * Join the log (see {@link Dispatcher#join}): queue the reset event if the client's position was lost, the
 	 * publications it missed, and its new position, ahead of any live event; from then on it receives the
 	 * publications from position {@code liveFrom} of that generation. Nothing is queued once the source is closing,
-	 * so that nothing follows its close event. Called by the dispatcher's role holder; not bounded by the queue
+	 * so that nothing follows its close event. Called by the dispatcher's thread; not bounded by the queue
 	 * limits, as the log has bounds of its own.
 	 */
 	void join(List<Publication> missed, byte @Nullable [] reset, byte[] position, int liveGeneration,

@@ -134,7 +134,18 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		this.publisher = new Publisher(this.encoder, this.index, this.eventLog, this.targets, this.dispatcher,
 				scheduler);
 		this.dispatcher.start();
-		this.eventLog.start(this.dispatcher, this.index::presence);
+		try {
+			this.eventLog.start(this.dispatcher, this.index::presence);
+		}
+		catch (RuntimeException | Error ex) {
+			// No registry, so no destroy(): release the threads it started.
+			this.dispatcher.stop();
+			this.writers.stop();
+			if (this.ownScheduler != null) {
+				this.ownScheduler.destroy();
+			}
+			throw ex;
+		}
 	}
 
 	@Override

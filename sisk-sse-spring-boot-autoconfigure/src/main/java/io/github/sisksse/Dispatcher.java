@@ -29,14 +29,15 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
  * <b>Thread safety.</b> Only the dispatcher's thread touches the position delivered so far and each connection's
  * live position ({@link DefaultEventSource#isLive}), so they need no lock (a connection's are set before it is
  * published to that thread). Whoever adds work sets the {@code scheduled} flag and unparks the thread, which clears
- * the flag before it looks for work: work added while it looks sets the flag again, so none is missed. Joins arrive on a lock-free queue, at
- * most one per connection; entries arrive from the log's thread (or the sender's, for a log in memory) into the
- * copy, which has its own lock. No lock is held while sources are settled or listeners run.
+ * the flag before it looks for work: work added while it looks sets the flag again, so none is missed. Joins arrive
+ * on a lock-free queue, at most one per connection; entries arrive from the log's thread (or the sender's, for a
+ * log in memory) into the copy, which has its own lock. No lock is held while sources are settled or listeners run.
+ * The thread is a platform daemon thread of the registry's own (also with virtual threads: it is one, long-lived),
+ * and survives whatever an entry or a listener throws: that entry is passed, never retried.
  */
 final class Dispatcher implements EventLog.Reader {
 
 	private static final Log logger = LogFactory.getLog(Dispatcher.class);
-
 
 	private final PublicationLog log;
 
@@ -118,7 +119,8 @@ final class Dispatcher implements EventLog.Reader {
 
 	/**
 	 * Make sure a turn will deliver what was appended.
-	 * @return {@code false} if nothing is delivered any more: the pool has stopped, every connection is ending
+	 * @return {@code false} if nothing is delivered any more: the dispatcher has stopped (the registry is being
+	 * destroyed, and every connection is ending)
 	 */
 	boolean wake() {
 		if (this.scheduled.compareAndSet(false, true)) {
@@ -143,18 +145,40 @@ final class Dispatcher implements EventLog.Reader {
 	}
 
 	private void loop() {
-		while (this.running) {
-			// Cleared before looking, so that work added while this turn looks sets it again.
-			if (!this.scheduled.getAndSet(false)) {
-				LockSupport.park(this);
-				continue;
+		try {
+			while (this.running) {
+				// Cleared before looking, so that work added while this turn looks sets it again.
+				if (!this.scheduled.getAndSet(false)) {
+					// Application code runs here (listeners, predicates): an interrupt it left would make every
+					// park return at once.
+					Thread.interrupted();
+					LockSupport.park(this);
+					continue;
+				}
+				try {
+					turn();
+				}
+				catch (Throwable ex) {
+					// The entry that failed is passed (see turn()); look again for the rest, after a breath in case
+					// the failure repeats.
+					this.scheduled.set(true);
+					failed(ex);
+					LockSupport.parkNanos(1_000_000);
+				}
 			}
-			try {
-				turn();
-			}
-			catch (Throwable ex) {
-				logger.error("Delivering events failed", ex);
-			}
+		}
+		finally {
+			// Only stop() should end this loop; if anything else does, wake() says so and close() ends at once.
+			this.running = false;
+		}
+	}
+
+	private static void failed(Throwable ex) {
+		try {
+			logger.error("Delivering events failed", ex);
+		}
+		catch (Throwable logging) {
+			// Out of memory, say: nothing more to do, and the loop must go on.
 		}
 	}
 
@@ -169,11 +193,16 @@ final class Dispatcher implements EventLog.Reader {
 				if (entry == null) {
 					return;
 				}
-				deliver(entry, deliveries);
-				this.deliveredGeneration = entry.generation();
-				this.deliveredPosition = entry.position();
-				this.delivered = entry.seq();
-				this.log.dispatched(entry);
+				try {
+					deliver(entry, deliveries);
+				}
+				finally {
+					// Passed even if delivering it failed with an Error: one entry must never block the others.
+					this.deliveredGeneration = entry.generation();
+					this.deliveredPosition = entry.position();
+					this.delivered = entry.seq();
+					this.log.dispatched(entry);
+				}
 				// The first connections are written while the rest are still being queued.
 				deliveries.settleIfMany(this.writers);
 			}
@@ -242,12 +271,18 @@ final class Dispatcher implements EventLog.Reader {
 		try {
 			joinNow(join);
 		}
-		catch (RuntimeException ex) {
-			// Never leave a connection unjoined, and so silent: it resumes live from here, after the reset event.
-			logger.warn("Failed to replay what " + source + " missed; it is sent the reset event", ex);
-			source.join(List.of(), resetEvent((join.reported() != null) ? join.reported() : ""),
-					idFrame(this.deliveredGeneration, this.deliveredPosition), this.deliveredGeneration,
-					this.deliveredPosition + 1);
+		catch (Throwable ex) {
+			// Never leave a connection unjoined, and so silent: it resumes live from here, after the reset event,
+			// or, should even that fail, it ends (its client reconnects).
+			try {
+				logger.warn("Failed to replay what " + source + " missed; it is sent the reset event", ex);
+				source.join(List.of(), resetEvent((join.reported() != null) ? join.reported() : ""),
+						idFrame(this.deliveredGeneration, this.deliveredPosition), this.deliveredGeneration,
+						this.deliveredPosition + 1);
+			}
+			catch (Throwable again) {
+				source.end(CloseReason.ERROR, false, false, null, again);
+			}
 		}
 		if (source.closeAfterJoin) {
 			source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);

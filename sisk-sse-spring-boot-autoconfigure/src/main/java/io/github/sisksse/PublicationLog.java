@@ -136,13 +136,6 @@ final class PublicationLog {
 	}
 
 	/**
-	 * Return the sequence number of the newest entry, 0 before the first.
-	 */
-	synchronized long last() {
-		return this.last;
-	}
-
-	/**
 	 * Return where a client that connects now resumes.
 	 * @param lastEventId the {@code Last-Event-ID} it reported: a position of this log, or an id the application
 	 * gave (resolved by the dispatcher, per stream); {@code null} for a client that starts afresh

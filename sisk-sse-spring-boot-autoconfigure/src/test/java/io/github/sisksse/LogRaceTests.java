@@ -175,6 +175,23 @@ class LogRaceTests {
 		await().atMost(Duration.ofSeconds(5)).until(() -> againSink.text().contains("data: later"));
 	}
 
+	/** An Error while delivering one entry (here from a predicate) must not block every later one. */
+	@Test
+	void anErrorWhileDeliveringOneEntryDoesNotBlockTheNextOnes() {
+		DefaultEventSourceRegistry registry = registry(EventSourceRegistry.builder());
+		EventSource a = registry.open("a");
+		SendCoreTests.TestSink aSink = bind(a);
+		registry.broadcast("never", (id) -> {
+			if (Thread.currentThread().getName().startsWith("sisk-sse-dispatcher")) {
+				throw new StackOverflowError("deep");
+			}
+			return true;
+		});
+		registry.send("a", "after");
+		await().atMost(Duration.ofSeconds(5)).until(() -> aSink.text().contains("data: after"));
+		assertThat(aSink.text()).doesNotContain("never");
+	}
+
 	/** A log that feeds its reader on its own thread, later, like a shared one. */
 	static final class SlowLog implements EventLog {
 
