@@ -29,7 +29,14 @@ record Publication(long seq, int generation, long position, String epoch, @Nulla
 	 */
 	byte @Nullable [] idLine() {
 		return (this.ownId != null) ? null
-				: ("id: " + this.epoch + "-" + this.position + "\n").getBytes(StandardCharsets.US_ASCII);
+				: ("id: " + wireId(this.epoch, this.position) + "\n").getBytes(StandardCharsets.US_ASCII);
+	}
+
+	/**
+	 * Return how a position of an epoch is written on the wire, and reported back in {@code Last-Event-ID}.
+	 */
+	static String wireId(String epoch, long position) {
+		return epoch + "-" + position;
 	}
 
 	/**
@@ -140,11 +147,6 @@ record Publication(long seq, int generation, long position, String epoch, @Nulla
 	record Closing(long serial) implements Target {
 
 		@Override
-		public boolean replaysTo(DefaultEventSource source, String identifier, boolean siblings) {
-			return false;
-		}
-
-		@Override
 		public boolean includes(String identifier) {
 			return false;
 		}
@@ -155,11 +157,6 @@ record Publication(long seq, int generation, long position, String epoch, @Nulla
 	 * Streams matched by a predicate that only another instance knows: nothing here.
 	 */
 	record Elsewhere() implements Target {
-
-		@Override
-		public boolean replaysTo(DefaultEventSource source, String identifier, boolean siblings) {
-			return false;
-		}
 
 		@Override
 		public boolean includes(String identifier) {

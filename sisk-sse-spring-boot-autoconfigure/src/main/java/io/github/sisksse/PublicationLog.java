@@ -193,17 +193,10 @@ final class PublicationLog {
 	}
 
 	/**
-	 * Return the wire id of a position of the current epoch.
-	 */
-	synchronized String idOf(long position) {
-		return this.epoch + "-" + position;
-	}
-
-	/**
 	 * Return the wire id of a position of a recent generation.
 	 */
 	synchronized String idOf(int generation, long position) {
-		return this.epochs.getOrDefault(generation, this.epoch) + "-" + position;
+		return Publication.wireId(this.epochs.getOrDefault(generation, this.epoch), position);
 	}
 
 	private long parse(String lastEventId) {

@@ -2,17 +2,13 @@ package io.github.sisksse;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import io.github.sisksse.test.ServletContainer;
 import io.github.sisksse.test.SseClient;
@@ -34,7 +30,6 @@ class RedisBrokerHttpTests {
 
 	private static final Duration WAIT = Duration.ofSeconds(10);
 
-	private static final Pattern SHAPE = Pattern.compile("(\\d+)-(\\d+)");
 
 	private static TwoInstances instances;
 
@@ -153,16 +148,7 @@ class RedisBrokerHttpTests {
 		last.close();
 		received.addAll(last.events());
 		assertThat(received).hasSize(total);
-		int[] next = new int[senders];
-		Set<String> ids = new HashSet<>();
-		for (SseEvent event : received) {
-			assertThat(ids.add(event.lastEventId())).as("id %s once", event.lastEventId()).isTrue();
-			Matcher matcher = SHAPE.matcher(event.data());
-			assertThat(matcher.matches()).isTrue();
-			int thread = Integer.parseInt(matcher.group(1));
-			assertThat(Integer.parseInt(matcher.group(2))).as("order of sender %d", thread).isEqualTo(next[thread]);
-			next[thread]++;
-		}
+		HttpTestSupport.assertEachOnceAndInOrderPerSender(received, senders);
 		for (TwoInstances.Instance instance : both) {
 			instance.registry().find(stream::equals).forEach(EventSource::close);
 		}

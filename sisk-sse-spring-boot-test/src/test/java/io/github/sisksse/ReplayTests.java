@@ -45,7 +45,6 @@ class ReplayTests {
 					"sisk.sse.ping.interval=100ms" })
 	class Resume extends HttpTestSupport {
 
-		private static final Pattern SHAPE = Pattern.compile("(\\d+)-(\\d+)");
 
 		/**
 		 * Three threads send to the stream each its own way (to the stream, to its group by prefix, by predicate)
@@ -101,16 +100,7 @@ class ReplayTests {
 			pool.shutdown();
 			assertThat(reconnections).as("reconnections").isGreaterThanOrEqualTo(3);
 			assertThat(received).hasSize(senders * perSender);
-			int[] next = new int[senders];
-			Set<String> ids = new HashSet<>();
-			for (SseEvent event : received) {
-				assertThat(ids.add(event.lastEventId())).as("id %s once", event.lastEventId()).isTrue();
-				Matcher matcher = SHAPE.matcher(event.data());
-				assertThat(matcher.matches()).isTrue();
-				int thread = Integer.parseInt(matcher.group(1));
-				assertThat(Integer.parseInt(matcher.group(2))).as("order of sender %d", thread).isEqualTo(next[thread]);
-				next[thread]++;
-			}
+			HttpTestSupport.assertEachOnceAndInOrderPerSender(received, senders);
 			this.registry.find(stream::equals).forEach(EventSource::close);
 		}
 
