@@ -108,6 +108,10 @@ public final class BenchmarkRunner {
 			LogMemory.main(Arrays.copyOfRange(args, 1, args.length));
 			System.exit(0);
 		}
+		if (args.length > 0 && args[0].equals("redis-throughput")) {
+			RedisThroughput.main(Arrays.copyOfRange(args, 1, args.length));
+			System.exit(0);
+		}
 		if (args.length > 0 && args[0].equals("server")) {
 			BenchServer.main(Arrays.copyOfRange(args, 1, args.length),
 					Long.getLong("bench.max-lifetime-seconds", 1800));

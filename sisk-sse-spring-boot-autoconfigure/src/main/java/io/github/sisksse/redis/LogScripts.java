@@ -17,31 +17,35 @@ import org.springframework.data.redis.connection.ReturnType;
 enum LogScripts {
 
 	/**
-	 * Append an entry. KEYS: epoch, position, stream. ARGV: an epoch to start if there is none, the stream's
-	 * approximate maximum length, target, frame, and the application's own id if any. Returns the position.
+	 * Append entries, in order. KEYS: epoch, position, stream. ARGV: an epoch to start if there is none, the
+	 * stream's approximate maximum length, then for each entry its target, its frame, and the application's own id
+	 * after a {@code =}, or an empty string for none. Returns the position of the last entry.
 	 * <p>
 	 * A missing epoch means the history was lost (Redis flushed or replaced): a new one starts at position 1. So
 	 * does a position counter lost while the stream survived, whose positions would otherwise repeat.
 	 */
 	APPEND(LogScripts.EPOCH_OR_NEW + """
-			local position = redis.call('INCR', KEYS[2])
-			local fields = {'t', ARGV[3], 'f', ARGV[4], 'e', epoch}
-			if #ARGV > 4 then
-			  fields[7] = 'o'
-			  fields[8] = ARGV[5]
-			end
-			local added = redis.pcall('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], string.format('%d-0', position), unpack(fields))
-			if type(added) == 'table' and added.err then
-			  if not string.find(added.err, 'equal or smaller', 1, true) then
-			    return added
+			local position = 0
+			for i = 3, #ARGV, 3 do
+			  position = redis.call('INCR', KEYS[2])
+			  local fields = {'t', ARGV[i], 'f', ARGV[i + 1], 'e', epoch}
+			  if ARGV[i + 2] ~= '' then
+			    fields[7] = 'o'
+			    fields[8] = string.sub(ARGV[i + 2], 2)
 			  end
-			  epoch = ARGV[1]
-			  fields[6] = epoch
-			  redis.call('DEL', KEYS[3])
-			  redis.call('SET', KEYS[1], epoch)
-			  redis.call('SET', KEYS[2], 1)
-			  position = 1
-			  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '1-0', unpack(fields))
+			  local added = redis.pcall('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], string.format('%d-0', position), unpack(fields))
+			  if type(added) == 'table' and added.err then
+			    if not string.find(added.err, 'equal or smaller', 1, true) then
+			      return added
+			    end
+			    epoch = ARGV[1]
+			    fields[6] = epoch
+			    redis.call('DEL', KEYS[3])
+			    redis.call('SET', KEYS[1], epoch)
+			    redis.call('SET', KEYS[2], 1)
+			    position = 1
+			    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '1-0', unpack(fields))
+			  end
 			end
 			return position
 			"""),

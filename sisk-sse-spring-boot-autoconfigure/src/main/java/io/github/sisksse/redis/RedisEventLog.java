@@ -14,7 +14,6 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
-import org.springframework.data.redis.connection.ReturnType;
 import org.springframework.util.Assert;
 
 /**
@@ -29,7 +28,8 @@ import org.springframework.util.Assert;
  * about a maximum length; the position counter {@code {prefix}:position}; the epoch {@code {prefix}:epoch}, the
  * name of the history the stream holds, drawn anew when Redis lost it (flushed or replaced) so that positions from
  * before are recognised; and for presence, a sorted set of instances and a hash per instance with a short time to
- * live. An append is one Lua script: read (or start) the epoch, take the next position, add the entry.
+ * live. Appends are batched: the callers waiting at the same time share one call of a Lua script that reads (or
+ * starts) the epoch, then for each entry takes the next position and adds it; a caller alone gets a call of its own.
  * <p>
  * <b>Reading.</b> One thread per instance tails the stream with a blocking {@code XREAD} from the last id it read,
  * on a connection of its own; at start it reads the entries the stream still holds, so that clients coming from
@@ -47,9 +47,9 @@ import org.springframework.util.Assert;
  * <b>As a bean</b>, it is also a {@link SmartLifecycle} that stops in phase {@link #PHASE}: the application context
  * stops it before the connection factory closes. The registry starts it.
  * <p>
- * <b>Thread safety.</b> {@link #append} may be called from any number of threads at once: each call takes a
- * connection from the factory (Lettuce shares one, on which concurrent calls are pipelined) and the script orders
- * concurrent appends, across instances too. The reader is called by one thread at a time: the one that starts the
+ * <b>Thread safety.</b> {@link #append} may be called from any number of threads at once: each call waits while a
+ * thread of the log appends it with the others waiting (see {@code AppendBatcher}); the script orders concurrent
+ * appends, across instances too. The reader is called by one thread at a time: the one that starts the
  * log, then the tailing thread. Nothing grows without bound: the stream is trimmed, presence snapshots are
  * replaced, not accumulated.
  *
@@ -68,8 +68,6 @@ public final class RedisEventLog implements EventLog, SmartLifecycle {
 
 	private final LogKeys keys;
 
-	private final byte[] maxLength;
-
 	private final Duration pollTimeout;
 
 	private final String instance = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
@@ -77,6 +75,8 @@ public final class RedisEventLog implements EventLog, SmartLifecycle {
 	private final Outages outages = new Outages();
 
 	private final PresenceReporter presence;
+
+	private final AppendBatcher appender;
 
 	private final Object lifecycle = new Object();
 
@@ -91,10 +91,11 @@ public final class RedisEventLog implements EventLog, SmartLifecycle {
 	private RedisEventLog(Builder builder) {
 		this.connectionFactory = builder.connectionFactory;
 		this.keys = new LogKeys(builder.keyPrefix);
-		this.maxLength = bytes(Long.toString(builder.maxLength));
 		this.pollTimeout = builder.pollTimeout;
 		this.presence = new PresenceReporter(this.connectionFactory, this.keys, this.instance,
 				builder.presenceInterval, this.outages);
+		this.appender = new AppendBatcher(this.connectionFactory, this.keys, bytes(Long.toString(builder.maxLength)),
+				RedisEventLog::newEpoch, this.outages);
 	}
 
 	/**
@@ -124,6 +125,7 @@ public final class RedisEventLog implements EventLog, SmartLifecycle {
 			tailer.catchUp();
 			tailer.start();
 			this.tailer = tailer;
+			this.appender.start();
 			this.presence.start(presence);
 			this.started = true;
 		}
@@ -136,28 +138,7 @@ public final class RedisEventLog implements EventLog, SmartLifecycle {
 		if (this.stopped) {
 			throw new EventLogException("The Redis event log is stopped", new IllegalStateException("Stopped"));
 		}
-		byte[][] keysAndArgs = new byte[(entry.ownId() != null) ? 8 : 7][];
-		keysAndArgs[0] = this.keys.epoch();
-		keysAndArgs[1] = this.keys.position();
-		keysAndArgs[2] = this.keys.stream();
-		keysAndArgs[3] = newEpoch();
-		keysAndArgs[4] = this.maxLength;
-		keysAndArgs[5] = bytes(entry.target());
-		keysAndArgs[6] = entry.frame();
-		if (entry.ownId() != null) {
-			keysAndArgs[7] = bytes(entry.ownId());
-		}
-		try (RedisConnection connection = this.connectionFactory.getConnection()) {
-			if (LettuceConnectivity.isDisconnected(connection)) {
-				throw new IllegalStateException("Not connected to Redis");
-			}
-			LogScripts.APPEND.run(connection, ReturnType.INTEGER, 3, keysAndArgs);
-		}
-		catch (RuntimeException ex) {
-			this.outages.appendFailed(ex);
-			throw new EventLogException("Could not append to the Redis event log: " + ex.getMessage(), ex);
-		}
-		this.outages.succeeded();
+		this.appender.append(entry);
 	}
 
 	/**
@@ -186,6 +167,7 @@ public final class RedisEventLog implements EventLog, SmartLifecycle {
 			this.tailer = null;
 		}
 		if (tailer != null) {
+			this.appender.stop();
 			tailer.stop();
 		}
 		this.presence.stop(tailer != null);

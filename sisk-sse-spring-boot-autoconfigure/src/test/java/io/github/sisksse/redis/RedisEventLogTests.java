@@ -5,9 +5,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.LongStream;
@@ -98,6 +101,81 @@ class RedisEventLogTests {
 					.mapToObj((i) -> thread + "-" + i)
 					.toList());
 		}
+	}
+
+	@Test
+	void appendsWaitingAtOnceShareScriptCallsAndEachSendersOrderIsKept() throws Exception {
+		RedisEventLog log = log(shared);
+		RecordingReader reader = new RecordingReader();
+		log.start(reader, Map::of);
+		long callsBefore = scriptCalls();
+		int threads = 32;
+		ExecutorService pool = Executors.newFixedThreadPool(threads);
+		int perThread = 100;
+		List<CompletableFuture<?>> senders = new ArrayList<>();
+		for (int t = 0; t < threads; t++) {
+			String thread = "t" + t;
+			senders.add(CompletableFuture.runAsync(() -> {
+				for (int i = 0; i < perThread; i++) {
+					// Own ids, absent ones and one of a megabyte (a batch to itself) mixed in the same batches.
+					String ownId = (i % 3 == 0) ? null : "=" + thread + "-" + i;
+					byte[] frame = (i == 50) ? new byte[AppendBatcher.MAX_BYTES + 1] : bytes("data: " + thread + "-" + i + "\n\n");
+					log.append(new EventLog.Entry("s:" + thread, ownId, frame));
+				}
+			}, pool));
+		}
+		CompletableFuture.allOf(senders.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
+		pool.shutdown();
+		await().atMost(WAIT).until(() -> reader.entries.size() == threads * perThread);
+		assertThat(reader.entries).extracting(Received::position)
+			.containsExactlyElementsOf(LongStream.rangeClosed(1, threads * perThread).boxed().toList());
+		for (int t = 0; t < threads; t++) {
+			String thread = "t" + t;
+			List<Received> mine = reader.entries.stream().filter((received) -> received.target().equals("s:" + thread)).toList();
+			assertThat(mine).hasSize(perThread);
+			for (int i = 0; i < perThread; i++) {
+				assertThat(mine.get(i).ownId()).isEqualTo((i % 3 == 0) ? null : "=" + thread + "-" + i);
+				if (i != 50) {
+					assertThat(mine.get(i).data()).isEqualTo(thread + "-" + i);
+				}
+				else {
+					assertThat(mine.get(i).frame()).hasSize(AppendBatcher.MAX_BYTES + 1);
+				}
+			}
+		}
+		// Fewer script calls than entries: callers waiting at the same time shared them.
+		assertThat(scriptCalls() - callsBefore).isLessThan(threads * perThread);
+	}
+
+	@Test
+	void stoppingTheLogFailsTheAppendsWaitingAndLeavesNoCallerWaiting() throws Exception {
+		RedisEventLog log = log(shared);
+		log.start(new RecordingReader(), Map::of);
+		AtomicInteger appended = new AtomicInteger();
+		AtomicInteger failed = new AtomicInteger();
+		ExecutorService pool = Executors.newFixedThreadPool(16);
+		List<CompletableFuture<?>> senders = new ArrayList<>();
+		for (int t = 0; t < 16; t++) {
+			senders.add(CompletableFuture.runAsync(() -> {
+				while (true) {
+					try {
+						log.append(entry("*", "e"));
+						appended.incrementAndGet();
+					}
+					catch (EventLogException ex) {
+						failed.incrementAndGet();
+						return;
+					}
+				}
+			}, pool));
+		}
+		await().atMost(WAIT).until(() -> appended.get() > 1000);
+		log.stop();
+		CompletableFuture.allOf(senders.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
+		pool.shutdown();
+		assertThat(failed).hasValue(16);
+		assertThatExceptionOfType(EventLogException.class).isThrownBy(() -> log.append(entry("*", "late")))
+			.withMessageContaining("stopped");
 	}
 
 	@Test
@@ -272,6 +350,21 @@ class RedisEventLogTests {
 		// The live one was never dropped meanwhile, nor afterwards.
 		await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))
 			.until(() -> observer.presence().equals(Map.of("alive", 1)));
+	}
+
+	/** How many times Redis has run a script, all tests together. */
+	private long scriptCalls() {
+		try (RedisConnection connection = connectionFactory(shared).getConnection()) {
+			Properties stats = connection.serverCommands().info("commandstats");
+			long calls = 0;
+			for (String name : List.of("cmdstat_evalsha", "cmdstat_eval")) {
+				String value = stats.getProperty(name);
+				if (value != null) {
+					calls += Long.parseLong(value.replaceAll("^calls=(\\d+),.*$", "$1"));
+				}
+			}
+			return calls;
+		}
 	}
 
 	private static RecordingReader startWithOneEntry(RedisEventLog log) {

@@ -1,0 +1,227 @@
+package io.github.sisksse.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import io.github.sisksse.EventLog;
+import io.github.sisksse.EventLogException;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.ReturnType;
+
+/**
+ * Appends to the Redis stream in batches (group commit): a caller queues its entry and waits; one thread of the log
+ * takes every entry waiting, up to {@value #MAX_ENTRIES} entries or {@value #MAX_BYTES} bytes of frames, appends
+ * them with one script call (one round trip, one script run in Redis) and completes each caller. One caller alone
+ * costs one round trip, as it would unbatched; many callers at once share round trips instead of each paying its
+ * own, which is what bounds publishing from one instance (a Redis round trip and script run per entry).
+ * <p>
+ * A batch that fails fails every caller in it with {@link EventLogException}; as with any failed call to Redis,
+ * some of its entries may have been appended all the same (the failure came after, or Lettuce runs the call again
+ * once it reconnects).
+ * <p>
+ * <b>Thread safety.</b> {@link #append} may be called from any number of threads: entries meet in a bounded
+ * blocking queue ({@value #MAX_WAITING} entries; callers wait for their own, so it holds at most one per waiting
+ * thread). Only the batching thread takes from it while running; {@link #stop()} takes what is left after joining
+ * that thread. Every entry queued is completed exactly once, whichever of the two takes it: a caller that queues
+ * while {@link #stop()} runs either removes its own entry again (then fails at once) or finds it taken by one of
+ * them. Completion goes through a {@link CompletableFuture}, whose completion happens-before the caller's return.
+ */
+final class AppendBatcher implements Runnable {
+
+	/** Entries appended by one script call at most. */
+	static final int MAX_ENTRIES = 512;
+
+	/** Bytes of frames appended by one script call at most (a single larger frame goes alone). */
+	static final int MAX_BYTES = 1024 * 1024;
+
+	/** Entries waiting at most; beyond, an append fails at once. */
+	static final int MAX_WAITING = 65_536;
+
+	private static final byte[] NO_OWN_ID = new byte[0];
+
+	private final RedisConnectionFactory connectionFactory;
+
+	private final LogKeys keys;
+
+	private final byte[] maxLength;
+
+	private final Supplier<byte[]> newEpoch;
+
+	private final Outages outages;
+
+	private final BlockingQueue<Waiting> waiting = new ArrayBlockingQueue<>(MAX_WAITING);
+
+	private final Thread thread;
+
+	private volatile boolean stopped;
+
+	AppendBatcher(RedisConnectionFactory connectionFactory, LogKeys keys, byte[] maxLength, Supplier<byte[]> newEpoch,
+			Outages outages) {
+		this.connectionFactory = connectionFactory;
+		this.keys = keys;
+		this.maxLength = maxLength;
+		this.newEpoch = newEpoch;
+		this.outages = outages;
+		this.thread = new Thread(this, "sisk-sse-redis-append");
+		this.thread.setDaemon(true);
+	}
+
+	void start() {
+		this.thread.start();
+	}
+
+	/**
+	 * Append an entry, waiting until Redis has it.
+	 * @throws EventLogException if it could not be appended (it may have been all the same, see above)
+	 */
+	void append(EventLog.Entry entry) {
+		if (this.stopped) {
+			throw stoppedException();
+		}
+		Waiting mine = new Waiting(entry);
+		if (!this.waiting.offer(mine)) {
+			throw new EventLogException("Could not append to the Redis event log: " + MAX_WAITING
+					+ " appends are already waiting for Redis", new IllegalStateException("Too many appends waiting"));
+		}
+		if (this.stopped && this.waiting.remove(mine)) {
+			throw stoppedException();
+		}
+		try {
+			mine.done.get();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new EventLogException("Interrupted while appending to the Redis event log; the event may still be "
+					+ "published", ex);
+		}
+		catch (ExecutionException ex) {
+			throw (ex.getCause() instanceof EventLogException logException) ? logException
+					: new EventLogException("Could not append to the Redis event log: " + ex.getCause(), ex.getCause());
+		}
+	}
+
+	/**
+	 * Stop the batching thread once its batch in flight is done, and fail the entries still waiting.
+	 */
+	void stop() {
+		this.stopped = true;
+		this.thread.interrupt();
+		try {
+			this.thread.join(TimeUnit.SECONDS.toMillis(10));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		List<Waiting> left = new ArrayList<>();
+		this.waiting.drainTo(left);
+		EventLogException stopped = stoppedException();
+		left.forEach((entry) -> entry.done.completeExceptionally(stopped));
+	}
+
+	@Override
+	public void run() {
+		List<Waiting> batch = new ArrayList<>();
+		Waiting carried = null; // taken for the next batch, which this one had no room for
+		while (!this.stopped) {
+			try {
+				Waiting first = (carried != null) ? carried : this.waiting.poll(1, TimeUnit.SECONDS);
+				carried = null;
+				if (first == null) {
+					continue;
+				}
+				batch.add(first);
+				int bytes = first.entry.frame().length;
+				for (Waiting next; batch.size() < MAX_ENTRIES && (next = this.waiting.poll()) != null;) {
+					if (bytes + next.entry.frame().length > MAX_BYTES) {
+						carried = next;
+						break;
+					}
+					batch.add(next);
+					bytes += next.entry.frame().length;
+				}
+				appendAll(batch);
+			}
+			catch (InterruptedException ex) {
+				// stop() interrupted: the loop ends.
+			}
+			catch (Throwable ex) {
+				fail(batch, (ex instanceof EventLogException logException) ? logException
+						: new EventLogException("Could not append to the Redis event log: " + ex, ex));
+			}
+			finally {
+				if (!batch.isEmpty() && !batch.get(batch.size() - 1).done.isDone()) {
+					fail(batch, stoppedException()); // interrupted before the batch was sent
+				}
+				batch.clear();
+			}
+		}
+		if (carried != null) {
+			carried.done.completeExceptionally(stoppedException());
+		}
+	}
+
+	private void appendAll(List<Waiting> batch) {
+		byte[][] keysAndArgs = new byte[5 + 3 * batch.size()][];
+		keysAndArgs[0] = this.keys.epoch();
+		keysAndArgs[1] = this.keys.position();
+		keysAndArgs[2] = this.keys.stream();
+		keysAndArgs[3] = this.newEpoch.get();
+		keysAndArgs[4] = this.maxLength;
+		for (int i = 0; i < batch.size(); i++) {
+			EventLog.Entry entry = batch.get(i).entry;
+			keysAndArgs[5 + 3 * i] = entry.target().getBytes(StandardCharsets.UTF_8);
+			keysAndArgs[6 + 3 * i] = entry.frame();
+			keysAndArgs[7 + 3 * i] = (entry.ownId() != null) ? ("=" + entry.ownId()).getBytes(StandardCharsets.UTF_8)
+					: NO_OWN_ID;
+		}
+		try (RedisConnection connection = this.connectionFactory.getConnection()) {
+			if (LettuceConnectivity.isDisconnected(connection)) {
+				throw new IllegalStateException("Not connected to Redis");
+			}
+			LogScripts.APPEND.run(connection, ReturnType.INTEGER, 3, keysAndArgs);
+		}
+		catch (RuntimeException ex) {
+			for (int i = 0; i < batch.size(); i++) {
+				this.outages.appendFailed(ex);
+			}
+			fail(batch, new EventLogException("Could not append to the Redis event log: " + ex.getMessage(), ex));
+			return;
+		}
+		this.outages.succeeded();
+		batch.forEach((entry) -> entry.done.complete(null));
+	}
+
+	private static void fail(List<Waiting> batch, EventLogException ex) {
+		batch.forEach((entry) -> entry.done.completeExceptionally(ex));
+	}
+
+	private static EventLogException stoppedException() {
+		return new EventLogException("The Redis event log is stopped", new IllegalStateException("Stopped"));
+	}
+
+	/**
+	 * An entry and its caller's wait.
+	 */
+	private static final class Waiting {
+
+		final EventLog.Entry entry;
+
+		final CompletableFuture<@Nullable Void> done = new CompletableFuture<>();
+
+		Waiting(EventLog.Entry entry) {
+			this.entry = entry;
+		}
+
+	}
+
+}
