@@ -301,8 +301,8 @@ final class Dispatcher implements EventLog.Reader {
 			long upTo = (generation == this.deliveredGeneration) ? this.deliveredPosition : 0;
 			if (resume.ownId() != null) {
 				// The application's own id: the newest entry of this stream that carries it.
-				long found = findOwnId(this.log.held(generation, 0, this.delivered), resume.ownId(), source,
-						identifier);
+				long found = findOwnId(this.log.held(generation, 0, this.delivered, identifier).candidates(),
+						resume.ownId(), source, identifier);
 				lost = found < 0;
 				position = lost ? position : found;
 			}
@@ -310,9 +310,9 @@ final class Dispatcher implements EventLog.Reader {
 				// Behind what was delivered here: replayed, unless some of it was forgotten (then: reload). A
 				// client ahead of this copy of the log (it came from an instance that read further) is replayed
 				// nothing: what it has is passed by when it arrives.
-				List<Publication> held = this.log.held(generation, position, this.delivered);
-				if (PublicationLog.isComplete(held, position, upTo)) {
-					missed = matching(held, source, identifier);
+				PublicationLog.Held held = this.log.held(generation, position, this.delivered, identifier);
+				if (held.isComplete(position, upTo)) {
+					missed = matching(held.candidates(), source, identifier);
 				}
 				else {
 					lost = true;

@@ -17,8 +17,8 @@ import org.jspecify.annotations.Nullable;
  * whatever the number of streams (none at all when replay is off). Entries not yet delivered are always kept, up to
  * their own bounds: beyond them, taking an entry fails rather than growing without end.
  * <p>
- * <b>Thread safety.</b> Guarded by its own monitor, held for O(1) steps, and to copy out what a reconnecting
- * client missed (found by binary search). It calls no other code: filtering, which may run an application's
+ * <b>Thread safety.</b> Guarded by its own monitor (its {@link TargetIndex} too), held for O(1) steps, and to
+ * copy out what a reconnecting client may have missed (found by binary search and the index). It calls no other code: filtering, which may run an application's
  * predicate, is the caller's, with no lock held.
  */
 final class PublicationLog {
@@ -47,6 +47,8 @@ final class PublicationLog {
 	private long bytes;
 
 	private long pendingBytes;
+
+	private final TargetIndex index = new TargetIndex();
 
 	private String epoch = "";
 
@@ -110,6 +112,7 @@ final class PublicationLog {
 			grow();
 		}
 		this.ring[index(seq)] = entry;
+		this.index.added(entry);
 		this.last = seq;
 		this.lastPosition = position;
 		this.bytes += entry.size();
@@ -150,46 +153,58 @@ final class PublicationLog {
 	}
 
 	/**
-	 * Return a copy of the entries held of a generation after a position, up to a sequence number, oldest first:
-	 * the caller checks that nothing is missing (positions follow each other) and filters them with no lock held.
+	 * Return what is held of a generation after a position, up to a sequence number: the entries that may concern
+	 * a stream (found through the {@link TargetIndex}, so the cost is what the stream is owed and the group entries,
+	 * not every entry held), oldest first, for the caller to filter with no lock held; and enough to tell whether
+	 * nothing is missing.
 	 * @param generation the generation
 	 * @param after the position after which to start
-	 * @param upToSeq the sequence number of the newest entry to return
+	 * @param upToSeq the sequence number of the newest entry to consider
+	 * @param identifier the stream's identifier, or {@code null} for every entry held in that range
 	 */
-	synchronized List<Publication> held(int generation, long after, long upToSeq) {
+	synchronized Held held(int generation, long after, long upToSeq, @Nullable String identifier) {
 		evict(System.nanoTime());
 		long end = Math.min(upToSeq, this.last);
-		// Entries are ordered by generation, then position: find the first one after (generation, after).
-		long low = this.first;
-		long high = end + 1;
+		// Entries are ordered by generation, then position: the first one after (generation, after) ...
+		long low = firstAfter(generation, after, this.first, end + 1);
+		// ... and the last one of that generation.
+		long high = firstAfter(generation, Long.MAX_VALUE, low, end + 1) - 1;
+		long count = high - low + 1;
+		List<Publication> candidates = new ArrayList<>();
+		if (identifier == null) {
+			for (long seq = low; seq <= high; seq++) {
+				candidates.add(this.ring[index(seq)]);
+			}
+		}
+		else if (count > 0) {
+			for (long seq : this.index.candidates(identifier, low, high)) {
+				candidates.add(this.ring[index(seq)]);
+			}
+		}
+		return (count > 0) ? new Held(candidates, count, this.ring[index(low)].position(), this.ring[index(high)].position())
+				: new Held(candidates, 0, 0, 0);
+	}
+
+	/** The first sequence number in [low, high) whose entry comes after (generation, position), else high. */
+	private long firstAfter(int generation, long position, long low, long high) {
 		while (low < high) {
 			long middle = (low + high) >>> 1;
 			Publication entry = this.ring[index(middle)];
-			if (entry.generation() < generation || (entry.generation() == generation && entry.position() <= after)) {
+			if (entry.generation() < generation || (entry.generation() == generation && entry.position() <= position)) {
 				low = middle + 1;
 			}
 			else {
 				high = middle;
 			}
 		}
-		List<Publication> entries = new ArrayList<>();
-		for (long seq = low; seq <= end; seq++) {
-			Publication entry = this.ring[index(seq)];
-			if (entry.generation() != generation) {
-				break;
-			}
-			entries.add(entry);
-		}
-		return entries;
+		return low;
 	}
 
 	/**
-	 * Return whether entries returned by {@link #held} are every one after {@code after} up to {@code upTo}: none
-	 * forgotten (the bounds), none skipped (a gap in the log).
+	 * Return how many identifiers the index holds entries for (bounded by the entries held).
 	 */
-	static boolean isComplete(List<Publication> held, long after, long upTo) {
-		return held.size() == upTo - after
-				&& (held.isEmpty() || (held.get(0).position() == after + 1 && held.get(held.size() - 1).position() == upTo));
+	synchronized int indexedIdentifiers() {
+		return this.index.identifiers();
 	}
 
 	/**
@@ -224,6 +239,7 @@ final class PublicationLog {
 				return;
 			}
 			this.ring[index(this.first)] = null;
+			this.index.removed(oldest);
 			this.bytes -= oldest.size();
 			this.first++;
 		}
@@ -247,6 +263,23 @@ final class PublicationLog {
 	 * event). A position of another epoch is not parsed: it comes as such an id, never found.
 	 */
 	record Resume(int generation, long after, @Nullable String ownId) {
+	}
+
+	/**
+	 * What {@link #held} found: the entries that may concern the stream, and how many entries of the generation
+	 * the range holds in all, with the positions of the first and the last.
+	 */
+	record Held(List<Publication> candidates, long count, long firstPosition, long lastPosition) {
+
+		/**
+		 * Return whether the range holds every entry after {@code after} up to {@code upTo}: none forgotten (the
+		 * bounds), none skipped (a gap in the log).
+		 */
+		boolean isComplete(long after, long upTo) {
+			return this.count == upTo - after
+					&& (this.count == 0 || (this.firstPosition == after + 1 && this.lastPosition == upTo));
+		}
+
 	}
 
 }

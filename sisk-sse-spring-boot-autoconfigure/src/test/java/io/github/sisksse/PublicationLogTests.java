@@ -2,7 +2,6 @@ package io.github.sisksse;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -42,7 +41,7 @@ class PublicationLogTests {
 		assertThat(renumbered.generation()).isEqualTo(2);
 		// Not a position of this epoch: looked up as an application's id, which no entry carries.
 		assertThat(log.resume("e1-1")).isEqualTo(new PublicationLog.Resume(2, 1, "e1-1"));
-		assertThat(log.held(2, 0, 2)).extracting(Publication::ownId).containsOnlyNulls();
+		assertThat(log.held(2, 0, 2, null).candidates()).extracting(Publication::ownId).containsOnlyNulls();
 		assertThat(log.resume("e2-1")).isEqualTo(new PublicationLog.Resume(2, 1, null));
 		assertThat(log.idOf(1, 1)).isEqualTo("e1-1");
 	}
@@ -56,7 +55,7 @@ class PublicationLogTests {
 		assertThat(own.idLine()).isNull();
 		// Resolved per stream when the client joins, from what is held.
 		assertThat(log.resume("custom-2")).isEqualTo(new PublicationLog.Resume(1, 3, "custom-2"));
-		assertThat(log.held(1, 0, 3)).extracting(Publication::ownId).containsExactly(null, "custom-2", null);
+		assertThat(log.held(1, 0, 3, null).candidates()).extracting(Publication::ownId).containsExactly(null, "custom-2", null);
 	}
 
 	@Test
@@ -67,7 +66,7 @@ class PublicationLogTests {
 			log.dispatched(log.accept(++this.position, new Publication.Stream("user-" + i), null, bytes("hi " + i)));
 		}
 		assertThat(complete(log, 20_000 - 100, 20_000)).isTrue();
-		assertThat(log.held(1, 20_000 - 100, 20_000)).hasSize(100);
+		assertThat(log.held(1, 20_000 - 100, 20_000, null).candidates()).hasSize(100);
 		assertThat(complete(log, 20_000 - 101, 20_000)).isFalse();
 	}
 
@@ -99,7 +98,7 @@ class PublicationLogTests {
 		// Entries 3 and 4 were forgotten by the log before this instance read them.
 		log.dispatched(log.accept(5, ALL, null, bytes("5")));
 		assertThat(complete(log, 1, 5)).isFalse();
-		assertThat(log.held(1, 4, 3)).extracting(Publication::position).containsExactly(5L);
+		assertThat(log.held(1, 4, 3, null).candidates()).extracting(Publication::position).containsExactly(5L);
 		assertThat(complete(log, 4, 5)).isTrue();
 		assertThat(complete(log, 5, 5)).isTrue();
 	}
@@ -134,19 +133,52 @@ class PublicationLogTests {
 	}
 
 	@Test
-	void heldEntriesAreCopiedOutInOrderForTheCallerToFilter() {
+	void heldEntriesForAStreamAreItsOwnAndTheGroupEntriesInOrderForTheCallerToFilter() {
 		PublicationLog log = log(100, 1 << 20, Duration.ofMinutes(1));
 		log.dispatched(log.accept(1, new Publication.Stream("a"), null, bytes("1")));
 		log.dispatched(log.accept(2, new Publication.Stream("b"), null, bytes("2")));
 		log.dispatched(log.accept(3, new Publication.Prefix("a"), null, bytes("3")));
-		List<Publication> forA = log.held(1, 0, 3).stream().filter((entry) -> entry.target().includes("a")).toList();
-		assertThat(forA).extracting((entry) -> new String(entry.frame(), StandardCharsets.UTF_8))
-			.containsExactly("1", "3");
+		log.dispatched(log.accept(4, new Publication.Connection(7, "a"), null, bytes("4")));
+		log.dispatched(log.accept(5, new Publication.Closing(7), null, bytes("")));
+		log.dispatched(log.accept(6, ALL, null, bytes("6")));
+		PublicationLog.Held forA = log.held(1, 0, 6, "a");
+		assertThat(forA.candidates()).extracting((entry) -> new String(entry.frame(), StandardCharsets.UTF_8))
+			.containsExactly("1", "3", "4", "6");
+		assertThat(forA.isComplete(0, 6)).isTrue();
+		assertThat(log.held(1, 1, 6, "b").candidates()).extracting(Publication::position).containsExactly(2L, 3L, 6L);
+		assertThat(log.held(1, 2, 6, "b").candidates()).extracting(Publication::position).containsExactly(3L, 6L);
+		assertThat(log.held(1, 0, 6, "nobody").candidates()).extracting(Publication::position).containsExactly(3L, 6L);
+	}
+
+	@Test
+	void findingWhatAStreamMissedCostsWhatItIsOwedNotEverythingHeld() {
+		PublicationLog log = log(300_000, 1L << 30, Duration.ofMinutes(1));
+		// 10,000 streams sent 20 events each, then one resumes: it gets its 20, from an index, not a walk of 200,000.
+		for (int e = 0; e < 20; e++) {
+			for (int s = 0; s < 10_000; s++) {
+				log.dispatched(log.accept(++this.position, new Publication.Stream("user-" + s), null, bytes("e" + e)));
+			}
+		}
+		PublicationLog.Held held = log.held(1, 0, this.position, "user-42");
+		assertThat(held.candidates()).hasSize(20).allMatch((entry) -> entry.target().includes("user-42"));
+		assertThat(held.count()).isEqualTo(200_000);
+		assertThat(held.isComplete(0, 200_000)).isTrue();
+	}
+
+	@Test
+	void theIndexForgetsWhatTheLogForgets() {
+		PublicationLog log = log(100, 1 << 30, Duration.ofMinutes(1));
+		for (int i = 0; i < 20_000; i++) {
+			log.dispatched(log.accept(++this.position, new Publication.Stream("user-" + i), null, bytes("hi")));
+		}
+		assertThat(log.indexedIdentifiers()).isEqualTo(100);
+		assertThat(log.held(1, 0, this.position, "user-19999").candidates()).hasSize(1);
+		assertThat(log.held(1, 0, this.position, "user-0").candidates()).isEmpty();
 	}
 
 	/** Whether the copy still holds every entry after {@code after} up to {@code upTo} (delivered, sequence = position here). */
 	private static boolean complete(PublicationLog log, long after, long upTo) {
-		return PublicationLog.isComplete(log.held(1, after, upTo), after, upTo);
+		return log.held(1, after, upTo, null).isComplete(after, upTo);
 	}
 
 	private static PublicationLog log(int maxEntries, long maxBytes, Duration maxAge) {
