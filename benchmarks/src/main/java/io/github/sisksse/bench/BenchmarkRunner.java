@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import redis.embedded.RedisServer;
 
@@ -725,6 +726,11 @@ public final class BenchmarkRunner {
 		record(metric + "cross B -> A p99, Redis (ms)", side, percentile(redis.get("cross"), 99));
 		record(metric + "added p50, cross - local on Redis (ms; issue: <= 5)", side, crossP50 - localP50);
 		record(metric + "cross on Redis - local on memory, p50 (ms)", side, crossP50 - memoryP50);
+		record(metric + "sends not arrived within " + intOption("cross-timeout", 5000) + " ms (left out above)", side,
+				Stream.concat(memory.values().stream(), redis.values().stream())
+					.flatMap(List::stream)
+					.filter((millis) -> millis.isNaN())
+					.count());
 	}
 
 	/**
@@ -934,7 +940,7 @@ public final class BenchmarkRunner {
 			if (!resume) {
 				System.out.printf(Locale.ROOT, "  %d fresh clients (no Last-Event-ID) connected %s in %.2f s; failed %d%n",
 						held, connectedAll ? "all" : "NOT ALL (" + client.streaming.get() + ")",
-						(System.nanoTime() - start) / 1e9, client.failed.get());
+						connectedAll ? connectedSeconds : (System.nanoTime() - start) / 1e9, client.failed.get());
 				if (!connectedAll) {
 					note("reconnect-storm fresh: only " + client.streaming.get() + " of " + held + " connected");
 				}
@@ -1213,7 +1219,8 @@ public final class BenchmarkRunner {
 
 	/** Rows that count threads, streams or clients: a ratio starter / control says nothing there. */
 	private static boolean isCount(String metric) {
-		return metric.contains("threads") || metric.contains("still open") || metric.contains("clients without");
+		return metric.contains("threads") || metric.contains("still open") || metric.contains("clients without")
+				|| metric.contains("not arrived");
 	}
 
 	private void printHeapRatio(Map<String, List<Double>> heap, String side, String base, String target) {
