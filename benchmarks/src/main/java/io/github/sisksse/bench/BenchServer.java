@@ -43,6 +43,10 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * Tomcat and Jetty are both on the class path; the runner picks one per JVM by excluding the other's web server
  * auto-configuration ({@code spring.autoconfigure.exclude}), so that each keeps its own {@code server.tomcat.*} or
  * {@code server.jetty.*} properties. {@code GET /hello} names the web server actually running.
+ * <p>
+ * The starter side can also share its log with other instances through Redis ({@code sisk.sse.broker=redis}, given
+ * by the runner); {@code POST /send} and {@code POST /send-each} send to identified streams, wherever they are
+ * connected.
  */
 @SpringBootApplication
 public class BenchServer {
@@ -214,6 +218,51 @@ public class BenchServer {
 				callNanos += System.nanoTime() - start;
 			}
 			return "queued=" + queued + "\ncallNanos=" + callNanos + "\n";
+		}
+
+		/**
+		 * Send one event to the stream {@code id} with {@code registry.send}: data {@code <seq>:<padding>}, the
+		 * sequence number given by the runner, since instances sharing a log do not share a counter.
+		 */
+		@PostMapping("/send")
+		String send(@RequestParam String id, @RequestParam long seq, @RequestParam(defaultValue = "64") int size) {
+			return "live=" + this.registry.send(id, seq + ":" + padding(size)) + "\n";
+		}
+
+		/**
+		 * Send {@code count} events to each of the streams {@code prefix + i}, {@code i} from 0 to
+		 * {@code streams - 1}, round by round: in round {@code r} (from 0), each stream is sent
+		 * {@code (first + r):<padding>}. When the log refuses an entry because too many wait to be delivered, waits
+		 * for it as a sender would (at most 60 s for one entry).
+		 */
+		@PostMapping("/send-each")
+		String sendEach(@RequestParam String prefix, @RequestParam int streams, @RequestParam long first,
+				@RequestParam(defaultValue = "1") int count, @RequestParam(defaultValue = "64") int size)
+				throws InterruptedException {
+			String pad = padding(size);
+			long waits = 0;
+			long start = System.nanoTime();
+			for (int r = 0; r < count; r++) {
+				String data = (first + r) + ":" + pad;
+				for (int i = 0; i < streams; i++) {
+					long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+					while (true) {
+						try {
+							this.registry.send(prefix + i, data);
+							break;
+						}
+						catch (IllegalStateException ex) {
+							if (System.nanoTime() > giveUp) {
+								throw ex;
+							}
+							waits++;
+							Thread.sleep(1);
+						}
+					}
+				}
+			}
+			return "sent=" + ((long) count * streams) + "\nwaits=" + waits + "\ncallNanos="
+					+ (System.nanoTime() - start) + "\n";
 		}
 
 		@Override

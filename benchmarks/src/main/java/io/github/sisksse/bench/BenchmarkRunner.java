@@ -1,8 +1,12 @@
 package io.github.sisksse.bench;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +22,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import redis.embedded.RedisServer;
 
 /**
  * Runs the benchmark: for each scenario and each side (starter or control, on Tomcat or Jetty), starts the bench
@@ -25,9 +32,20 @@ import java.util.stream.Collectors;
  * Markdown table. See docs/performance.md. With the first argument {@code server}, runs the server instead (that is
  * how the runner starts it).
  * <p>
+ * The cluster scenarios (issue "Streams that span instances") measure the starter alone, on one instance and on
+ * two sharing one Redis, against its one-instance baselines measured in the same run: the control has no cluster,
+ * so they skip the control sides. For them the runner starts a redis-server itself (7.0.15, from the embedded-redis
+ * dependency, on a free port of 127.0.0.1, without persistence), empties it (FLUSHALL) before every group of
+ * servers, and stops it at the end, also from its shutdown hook. Servers on Redis get
+ * {@code --sisk.sse.broker=redis --spring.data.redis.url=redis://127.0.0.1:<port> --spring.data.redis.timeout=2s};
+ * servers on the default in-memory log exclude Spring Data Redis's auto-configuration. Each group of servers is
+ * started fresh; one load client (one I/O thread) holds the streams of every instance.
+ * <p>
  * Options ({@code --name=value}):
  * <ul>
- * <li>{@code scenario}: all, or a comma list of connections, fanout, throughput, heap, stall</li>
+ * <li>{@code scenario}: a comma list of connections, fanout, throughput, heap, stall, cross-send, split-fanout,
+ * reconnect-storm; {@code all} for the first five (the default), {@code cluster} for the last three. {@code all}
+ * leaves the cluster scenarios out: they need Redis and start 11 server JVMs per run and container.</li>
  * <li>{@code sides} (starter,control) and {@code containers} (tomcat; or tomcat,jetty): every side on every
  * container, named like {@code starter-jetty}. A side already naming its container ({@code control-tomcat}) is
  * taken as it is; a side without one, like the old {@code starter}, runs on each of {@code containers}.</li>
@@ -45,6 +63,30 @@ import java.util.stream.Collectors;
  * {@code stall-settle} (5 s between the healthy clients' end and reading threads and close reasons),
  * {@code stall-bigqueue} (true: also the starter with a queue that holds the burst, {@code bigqueue-max-bytes}
  * 16MB, {@code bigqueue-max-events} 4000)</li>
+ * <li>cross-send: {@code cross-clients} (100, identified, on instance A), {@code cross-rounds} (200 measured, after
+ * {@code cross-warmup} 40 not counted), {@code cross-spacing} (5 ms between rounds), {@code cross-timeout} (5000
+ * ms for one send to arrive), {@code cross-size} (64 bytes of data), {@code cross-max-seconds} (120: rounds stop
+ * after that, per group of servers). Each round posts one {@code registry.send} for one identifier, alternately to
+ * B (cross) and to A (local), both on Redis, one round at a time; before that, the same number of rounds, all
+ * local, on one instance with the in-memory log. Send-to-receive time: from writing the POST to the event's arrival at
+ * the load client, both on this JVM's clock. Reported: p50 and p99 of each, and the p50 added by the other
+ * instance (cross minus local, on Redis).</li>
+ * <li>split-fanout: {@code split-clients} (10000), {@code rounds} (20, as fanout): broadcast through A to the
+ * clients split half and half over A and B, against all of them on one instance, with the Redis log and with the
+ * in-memory one; as fanout, the time until the last client has the event, p50 and p99; ratios two / one
+ * instance.</li>
+ * <li>reconnect-storm: {@code storm-clients} (10000), {@code storm-events} (20 missed events owed to each),
+ * {@code storm-brokers} (memory,redis: one instance each), {@code storm-owed} (broadcast: that many broadcasts,
+ * well within the default {@code sisk.sse.replay.max-events} of 10000; or send: that many {@code registry.send}
+ * to each identifier, for which the servers get {@code sisk.sse.replay.max-events} =
+ * clients x (events + 1) + 1000 and {@code max-bytes} to match), {@code storm-timeout} (180 s), {@code event-size}
+ * (128). Servers get {@code sisk.sse.replay.enabled=true}; Tomcat's 20000 connections suffice and
+ * {@code sisk.sse.max-connections} is not set. The clients connect, get one event, are reset, miss the owed events,
+ * and once the server counts no connection, reconnect all at once with {@code Last-Event-ID} (at most 128
+ * waiting for their response headers, as whenever the load client opens): time until every client has all its
+ * missed events, and how many did not get exactly those, each once, in order. Against: on another fresh server
+ * after the same steps, as many new clients connecting at once without {@code Last-Event-ID}: time until all have
+ * their response headers.</li>
  * <li>servers: {@code xmx} (2g), {@code tuning} (Tomcat settings of the starter side), {@code jetty-tuning}
  * (Jetty settings of the starter side, none by default), {@code jetty-idle-timeout} (60s)</li>
  * <li>{@code max-minutes} (25 per repetition and container: later runs are skipped after that)</li>
@@ -69,9 +111,28 @@ public final class BenchmarkRunner {
 
 	private static final String JETTY_AUTO_CONFIGURATION = "org.springframework.boot.jetty.autoconfigure.servlet.JettyServletWebServerAutoConfiguration";
 
+	/** Spring Data Redis's auto-configurations, excluded from the servers that do not use the Redis broker. */
+	private static final List<String> REDIS_AUTO_CONFIGURATIONS = List.of(
+			"org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
+			"org.springframework.boot.data.redis.autoconfigure.DataRedisReactiveAutoConfiguration",
+			"org.springframework.boot.data.redis.autoconfigure.DataRedisRepositoriesAutoConfiguration",
+			"org.springframework.boot.data.redis.autoconfigure.health.DataRedisHealthContributorAutoConfiguration",
+			"org.springframework.boot.data.redis.autoconfigure.health.DataRedisReactiveHealthContributorAutoConfiguration",
+			"org.springframework.boot.data.redis.autoconfigure.observation.LettuceObservationAutoConfiguration");
+
 	private static final List<String> CONTAINERS = List.of("tomcat", "jetty");
 
+	/** What {@code all} runs: the starter against the control, one server at a time. */
 	private static final List<String> SCENARIOS = List.of("connections", "fanout", "throughput", "heap", "stall");
+
+	/**
+	 * What {@code cluster} runs: the starter alone, on one instance and on two sharing one Redis (issue "Streams that
+	 * span instances"). Not in {@code all}: they need a Redis and several server JVMs per run.
+	 */
+	private static final List<String> CLUSTER_SCENARIOS = List.of("cross-send", "split-fanout", "reconnect-storm");
+
+	/** The argument that puts a server's log in Redis; {@link #brokerArgs} adds the connection. */
+	private static final String REDIS_BROKER = "--sisk.sse.broker=redis";
 
 	private final Map<String, String> options;
 
@@ -90,6 +151,11 @@ public final class BenchmarkRunner {
 	private final Map<String, List<String>> closeReasons = new LinkedHashMap<>();
 
 	private final List<String> notes = new ArrayList<>();
+
+	/** The redis-server of the cluster scenarios, started when the first needs it; null until then. */
+	private RedisServer redis;
+
+	private int redisPort;
 
 	private BenchmarkRunner(Map<String, String> options) throws IOException {
 		this.options = options;
@@ -227,18 +293,30 @@ public final class BenchmarkRunner {
 		return Arrays.stream(tuning.trim().split("\\s+")).filter((arg) -> !arg.isEmpty()).toList();
 	}
 
+	/**
+	 * The auto-configurations a server excludes: the other container's web server, and Spring Data Redis's unless
+	 * the server uses the Redis broker (so that the servers on the default broker are as they were before Spring
+	 * Data Redis joined the class path).
+	 */
+	private static String exclusions(String container, boolean redis) {
+		List<String> excluded = new ArrayList<>();
+		excluded.add(container.equals("tomcat") ? JETTY_AUTO_CONFIGURATION : TOMCAT_AUTO_CONFIGURATION);
+		if (!redis) {
+			excluded.addAll(REDIS_AUTO_CONFIGURATIONS);
+		}
+		return "--spring.autoconfigure.exclude=" + String.join(",", excluded);
+	}
+
 	/** Select the container and size it for 20,000 connections. */
 	private List<String> containerArgs(String container) {
 		if (container.equals("tomcat")) {
-			return List.of("--spring.autoconfigure.exclude=" + JETTY_AUTO_CONFIGURATION,
-					"--server.tomcat.max-connections=20000");
+			return List.of("--server.tomcat.max-connections=20000");
 		}
 		// Jetty holds idle async requests without a thread (default pool: 8..200 threads, one selector and one
 		// acceptor on 2 cores). Its idle timeout does not end an idle async (SSE) request (checked: streams idle
 		// for 3x a 3 s timeout still received a broadcast), but fails a write blocked that long: 60 s, like the
 		// write timeout Tomcat applies by default (its connection timeout).
-		return List.of("--spring.autoconfigure.exclude=" + TOMCAT_AUTO_CONFIGURATION,
-				"--server.jetty.max-connections=20000",
+		return List.of("--server.jetty.max-connections=20000",
 				"--server.jetty.connection-idle-timeout=" + option("jetty-idle-timeout", "60s"),
 				"--bench.jetty.accept-queue-size=100");
 	}
@@ -246,10 +324,18 @@ public final class BenchmarkRunner {
 	// ---------------------------------------------------------------- running
 
 	private void run() throws Exception {
-		List<String> scenarios = option("scenario", "all").equals("all") ? SCENARIOS : list(option("scenario", ""));
-		for (String scenario : scenarios) {
-			if (!SCENARIOS.contains(scenario)) {
-				throw new IllegalArgumentException("Unknown scenario " + scenario + ", expected one of " + SCENARIOS);
+		List<String> scenarios = new ArrayList<>();
+		for (String name : list(option("scenario", "all"))) {
+			List<String> named = name.equals("all") ? SCENARIOS
+					: name.equals("cluster") ? CLUSTER_SCENARIOS : List.of(name);
+			for (String scenario : named) {
+				if (!SCENARIOS.contains(scenario) && !CLUSTER_SCENARIOS.contains(scenario)) {
+					throw new IllegalArgumentException("Unknown scenario " + scenario
+							+ ", expected all, cluster, or one of " + SCENARIOS + " " + CLUSTER_SCENARIOS);
+				}
+				if (!scenarios.contains(scenario)) {
+					scenarios.add(scenario);
+				}
 			}
 		}
 		List<Side> sides = parseSides(list(option("sides", "starter,control")),
@@ -262,6 +348,19 @@ public final class BenchmarkRunner {
 				+ "; Jetty idle timeout " + option("jetty-idle-timeout", "60s"));
 		for (String scenario : scenarios) {
 			List<Side> scenarioSides = sidesFor(scenario, sides);
+			if (CLUSTER_SCENARIOS.contains(scenario)) {
+				// Only the starter has a cluster; its baselines (one instance) are measured within the scenario.
+				List<Side> skipped = scenarioSides.stream()
+					.filter((side) -> !side.variant().equals("starter"))
+					.toList();
+				scenarioSides = scenarioSides.stream().filter((side) -> side.variant().equals("starter")).toList();
+				if (!skipped.isEmpty()) {
+					System.out.printf("%n(%s: only the starter side runs, not %s)%n", scenario, skipped);
+				}
+				if (scenarioSides.isEmpty()) {
+					note(scenario + ": no starter side selected, nothing run");
+				}
+			}
 			for (int run = 1; run <= this.repeat; run++) {
 				for (Side side : scenarioSides) {
 					if (System.nanoTime() > this.deadline) {
@@ -271,11 +370,12 @@ public final class BenchmarkRunner {
 					System.out.printf("%n=== %s / %s%s ===%n", scenario, side,
 							(this.repeat > 1) ? " (run " + run + " of " + this.repeat + ")" : "");
 					try {
-						if (scenario.equals("stall")) {
-							stall(side, run); // a fresh server for each number of stuck clients
-						}
-						else {
-							runOnFreshServer(scenario, side, run);
+						switch (scenario) {
+							case "stall" -> stall(side, run); // a fresh server for each number of stuck clients
+							case "cross-send" -> crossSend(side, run);
+							case "split-fanout" -> splitFanout(side, run);
+							case "reconnect-storm" -> reconnectStorm(side, run);
+							default -> runOnFreshServer(scenario, side, run);
 						}
 					}
 					catch (Exception ex) {
@@ -345,35 +445,62 @@ public final class BenchmarkRunner {
 			}
 			Thread.sleep(500);
 			int expected = client.streaming.get();
-			List<Double> samples = new ArrayList<>();
-			List<Double> callSamples = new ArrayList<>();
-			int timeouts = 0;
-			for (int i = -3; i < rounds; i++) {
-				client.expectMore(1);
-				Http.Response response = Http.request(server.address, "POST", "/broadcast?count=1&size=64", 60_000);
-				boolean done = LoadClient.await(
-						() -> client.reached.get() + client.closedWhileStreaming.get() >= expected, 30_000);
-				double millis = (client.lastReachNanos.get() - response.sentNanos()) / 1e6;
-				if (!done) {
-					timeouts++;
-				}
-				else if (i >= 0) {
-					samples.add(millis);
-					callSamples.add(Http.value(response.body(), "callNanos") / 1e6);
-				}
-				Thread.sleep(50);
-			}
-			double p50 = percentile(samples, 50);
-			double p99 = percentile(samples, 99);
-			double callP50 = percentile(callSamples, 50);
+			FanoutRounds result = fanoutRounds(server.address, client, expected, rounds);
+			double p50 = result.p50();
+			double p99 = result.p99();
+			double callP50 = percentile(result.callSamples(), 50);
 			System.out.printf(
 					"  fan-out to %d clients: p50 %.1f ms, p99 %.1f ms; in the server, %s p50 %.2f ms (%d rounds, %d timed out, %d closed)%n",
 					expected, p50, p99, side.control() ? "send loop" : "registry.broadcast call", callP50,
-					samples.size(), timeouts, client.closedWhileStreaming.get());
+					result.samples().size(), result.timeouts(), client.closedWhileStreaming.get());
 			record("fan-out to " + n + " p50 (ms)", side, p50);
 			record("fan-out to " + n + " p99 (ms)", side, p99);
 			record("fan-out to " + n + ": broadcast call (control: send loop) p50 (ms)", side, callP50);
 		}
+	}
+
+	/**
+	 * What {@link #fanoutRounds} measured: per round, the time from sending the broadcast to the last client's
+	 * receipt of it, and the time inside the server's broadcast call.
+	 */
+	private record FanoutRounds(List<Double> samples, List<Double> callSamples, int timeouts) {
+
+		double p50() {
+			return percentile(this.samples, 50);
+		}
+
+		double p99() {
+			return percentile(this.samples, 99);
+		}
+
+	}
+
+	/**
+	 * 3 warm-up rounds, then {@code rounds} rounds of {@code POST /broadcast?count=1&size=64} to {@code via}: each
+	 * measures the time from sending the POST to the moment the last of the {@code expected} clients received that
+	 * event (clients the server closed meanwhile count as done); 30 s at most per round, 50 ms between rounds.
+	 */
+	private static FanoutRounds fanoutRounds(InetSocketAddress via, LoadClient client, int expected, int rounds)
+			throws Exception {
+		List<Double> samples = new ArrayList<>();
+		List<Double> callSamples = new ArrayList<>();
+		int timeouts = 0;
+		for (int i = -3; i < rounds; i++) {
+			client.expectMore(1);
+			Http.Response response = Http.request(via, "POST", "/broadcast?count=1&size=64", 60_000);
+			boolean done = LoadClient.await(
+					() -> client.reached.get() + client.closedWhileStreaming.get() >= expected, 30_000);
+			double millis = (client.lastReachNanos.get() - response.sentNanos()) / 1e6;
+			if (!done) {
+				timeouts++;
+			}
+			else if (i >= 0) {
+				samples.add(millis);
+				callSamples.add(Http.value(response.body(), "callNanos") / 1e6);
+			}
+			Thread.sleep(50);
+		}
+		return new FanoutRounds(samples, callSamples, timeouts);
 	}
 
 	private void throughput(Side side, ServerProcess server, LoadClient client) throws Exception {
@@ -572,6 +699,392 @@ public final class BenchmarkRunner {
 		return reasons;
 	}
 
+	// ---------------------------------------------------------------- scenarios on several instances (Redis)
+
+	/**
+	 * Send on instance B to a client on instance A, against a send on A itself. {@code cross-clients} identified
+	 * clients connect to A; then, after {@code cross-warmup} rounds that are not counted, {@code cross-rounds}
+	 * rounds, one send each, alternately {@code POST /send} to B (cross) and to A (local) for one identifier, with
+	 * a sequence number in its data: the time from sending the POST to the event's arrival at the client, both
+	 * read on this JVM's {@code System.nanoTime}. First the same rounds, all local, on one instance with the
+	 * default in-memory log, for reference.
+	 */
+	private void crossSend(Side side, int run) throws Exception {
+		Map<String, List<Double>> memory = onCluster(side, run, "cross-send-memory", false, 1,
+				(servers) -> sendRounds(servers.get(0).address, List.of(servers.get(0).address), List.of("local")));
+		Map<String, List<Double>> redis = onCluster(side, run, "cross-send-redis", true, 2,
+				(servers) -> sendRounds(servers.get(0).address, List.of(servers.get(1).address, servers.get(0).address),
+						List.of("cross", "local")));
+		double memoryP50 = percentile(memory.get("local"), 50);
+		double localP50 = percentile(redis.get("local"), 50);
+		double crossP50 = percentile(redis.get("cross"), 50);
+		System.out.printf(Locale.ROOT,
+				"  send -> receive p50: %.2f ms local (memory, one instance), %.2f ms local (Redis, A -> A), %.2f ms cross (Redis, B -> A): %.2f ms added by the other instance%n",
+				memoryP50, localP50, crossP50, crossP50 - localP50);
+		String metric = "cross-send, " + intOption("cross-clients", 100) + " clients on A: ";
+		record(metric + "local p50, one instance, memory (ms)", side, memoryP50);
+		record(metric + "local p99, one instance, memory (ms)", side, percentile(memory.get("local"), 99));
+		record(metric + "local A -> A p50, Redis (ms)", side, localP50);
+		record(metric + "local A -> A p99, Redis (ms)", side, percentile(redis.get("local"), 99));
+		record(metric + "cross B -> A p50, Redis (ms)", side, crossP50);
+		record(metric + "cross B -> A p99, Redis (ms)", side, percentile(redis.get("cross"), 99));
+		record(metric + "added p50, cross - local on Redis (ms; issue: <= 5)", side, crossP50 - localP50);
+		record(metric + "cross on Redis - local on memory, p50 (ms)", side, crossP50 - memoryP50);
+		record(metric + "sends not arrived within " + intOption("cross-timeout", 5000) + " ms (left out above)", side,
+				Stream.concat(memory.values().stream(), redis.values().stream())
+					.flatMap(List::stream)
+					.filter((millis) -> millis.isNaN())
+					.count());
+	}
+
+	/**
+	 * The rounds of {@link #crossSend} on servers already started: clients connect to {@code clientsOn}; round
+	 * {@code i} sends through {@code via.get(i % via.size())}, named by {@code names}.
+	 * @return per name, the send-to-receive times in milliseconds (NaN for a send that did not arrive in time)
+	 */
+	private Map<String, List<Double>> sendRounds(InetSocketAddress clientsOn, List<InetSocketAddress> via,
+			List<String> names) throws Exception {
+		int n = intOption("cross-clients", 100);
+		int warmup = intOption("cross-warmup", 40);
+		int rounds = intOption("cross-rounds", 200);
+		long spacing = longOption("cross-spacing", 5);
+		int timeout = intOption("cross-timeout", 5000);
+		int size = intOption("cross-size", 64);
+		long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(longOption("cross-max-seconds", 120));
+		Map<String, List<Double>> times = new LinkedHashMap<>();
+		names.forEach((name) -> times.put(name, new ArrayList<>()));
+		try (LoadClient client = new LoadClient(clientsOn, "s-")) {
+			client.open(n, false);
+			if (!awaitWithProgress(() -> client.streaming.get() >= n, client.streaming::get, 60_000, 20_000)) {
+				note("cross-send: only " + client.streaming.get() + " of " + n + " clients connected");
+			}
+			List<String> ids = client.identifiers();
+			if (ids.isEmpty()) {
+				throw new IllegalStateException("No client connected");
+			}
+			client.trackArrivals(true);
+			int missed = 0;
+			int done = 0;
+			for (int i = -warmup; i < rounds; i++) {
+				if (System.nanoTime() > giveUp) {
+					note("cross-send: stopped after " + done + " of " + rounds + " rounds (cross-max-seconds)");
+					break;
+				}
+				int k = i + warmup;
+				long seq = k + 1;
+				String id = ids.get((k / via.size()) % ids.size());
+				InetSocketAddress server = via.get(k % via.size());
+				Http.Response response = Http.request(server, "POST",
+						"/send?id=" + id + "&seq=" + seq + "&size=" + size, 10_000);
+				if (response.status() != 200) {
+					throw new IllegalStateException(
+							"POST /send answered " + response.status() + ": " + response.body());
+				}
+				boolean arrived = LoadClient.await(() -> client.arrivals().containsKey(seq), timeout);
+				if (i >= 0) {
+					done++;
+					double millis = arrived ? (client.arrivals().get(seq) - response.sentNanos()) / 1e6 : Double.NaN;
+					times.get(names.get(k % via.size())).add(millis);
+					missed += arrived ? 0 : 1;
+				}
+				Thread.sleep(spacing);
+			}
+			StringBuilder line = new StringBuilder();
+			times.forEach((name, values) -> line.append(String.format(Locale.ROOT, "%s p50 %.2f ms, p99 %.2f ms (%d); ",
+					name, percentile(values, 50), percentile(values, 99), values.size())));
+			System.out.printf("  %d clients, %d rounds: %s%d not arrived within %d ms, %d closed%n", ids.size(), done,
+					line, missed, timeout, client.closedWhileStreaming.get());
+			if (missed > 0) {
+				note("cross-send: " + missed + " sends did not arrive within " + timeout + " ms");
+			}
+		}
+		return times;
+	}
+
+	/**
+	 * Broadcast to {@code split-clients} clients (default 10,000) split over two instances sharing one Redis, half
+	 * on each, through instance A, against the same number on one instance: with the Redis log, and with the
+	 * default in-memory log. Each measured as {@code fanout} does ({@link #fanoutRounds}: the time until the last
+	 * client received the event, p50 and p99 over {@code rounds} rounds), on fresh servers, one load client
+	 * (one I/O thread) in every case.
+	 */
+	private void splitFanout(Side side, int run) throws Exception {
+		int n = intOption("split-clients", 10000);
+		FanoutRounds memory = onCluster(side, run, "split-fanout-memory", false, 1,
+				(servers) -> splitRounds(servers, n));
+		FanoutRounds one = onCluster(side, run, "split-fanout-redis-one", true, 1,
+				(servers) -> splitRounds(servers, n));
+		FanoutRounds two = onCluster(side, run, "split-fanout-redis-two", true, 2,
+				(servers) -> splitRounds(servers, n));
+		String metric = "split-fanout to " + n + ": ";
+		record(metric + "one instance, memory, p50 (ms)", side, memory.p50());
+		record(metric + "one instance, memory, p99 (ms)", side, memory.p99());
+		record(metric + "one instance, Redis, p50 (ms)", side, one.p50());
+		record(metric + "one instance, Redis, p99 (ms)", side, one.p99());
+		record(metric + "two instances, Redis, p50 (ms)", side, two.p50());
+		record(metric + "two instances, Redis, p99 (ms)", side, two.p99());
+		record(metric + "two / one instance, Redis, p50 (issue: <= 1.3)", side, two.p50() / one.p50());
+		record(metric + "two instances Redis / one instance memory, p50", side, two.p50() / memory.p50());
+		System.out.printf(Locale.ROOT,
+				"  p50: one instance %.1f ms (memory), %.1f ms (Redis); two instances %.1f ms: %.2fx one instance on Redis, %.2fx on memory%n",
+				memory.p50(), one.p50(), two.p50(), two.p50() / one.p50(), two.p50() / memory.p50());
+	}
+
+	/** {@code n} clients spread evenly over the servers, then {@link #fanoutRounds} through the first. */
+	private FanoutRounds splitRounds(List<ServerProcess> servers, int n) throws Exception {
+		int rounds = intOption("rounds", 20);
+		try (LoadClient client = new LoadClient(servers.get(0).address, "s-")) {
+			for (int i = 0; i < servers.size(); i++) {
+				int count = n / servers.size() + ((i < n % servers.size()) ? 1 : 0);
+				client.open(count, false, servers.get(i).address);
+			}
+			if (!awaitWithProgress(() -> client.streaming.get() >= n, client.streaming::get, 120_000, 20_000)) {
+				note("split-fanout " + servers.size() + " instance(s): only " + client.streaming.get() + " of " + n
+						+ " streams opened");
+			}
+			Thread.sleep(500);
+			int expected = client.streaming.get();
+			FanoutRounds result = fanoutRounds(servers.get(0).address, client, expected, rounds);
+			System.out.printf(Locale.ROOT,
+					"  fan-out to %d clients on %d instance(s): p50 %.1f ms, p99 %.1f ms; broadcast call p50 %.2f ms (%d rounds, %d timed out, %d closed)%n",
+					expected, servers.size(), result.p50(), result.p99(), percentile(result.callSamples(), 50),
+					result.samples().size(), result.timeouts(), client.closedWhileStreaming.get());
+			return result;
+		}
+	}
+
+	/**
+	 * Many clients resuming at once with {@code Last-Event-ID}, each owed missed events, against as many fresh
+	 * connects; on one instance, with replay on, for each of {@code storm-brokers} (memory, redis). Each of the two
+	 * runs on a server of its own, through the same steps: {@code storm-clients} (10,000) identified clients
+	 * connect; one event reaches each (so that it has an id); the client resets them all; {@code storm-events}
+	 * (20) events are sent that each of them misses; once the server has noticed every disconnection (its
+	 * connection count is 0), either the same clients reconnect, all queued at once, each with its last id
+	 * ("resume"), or as many new clients connect, without one ("fresh"). Resume: the time from queueing the
+	 * reconnections until every client has all its missed events, checked to be exactly those, each once and in
+	 * order. Fresh: the time until every client got its response headers. Both servers are equally warm.
+	 * <p>
+	 * The missed events are {@code storm-owed=broadcast} (default): that many broadcasts, within the default replay
+	 * bounds; or {@code send}: that many {@code registry.send} to each identifier, for which the servers get
+	 * {@code sisk.sse.replay.max-events} and {@code max-bytes} raised to hold them all.
+	 */
+	private void reconnectStorm(Side side, int run) throws Exception {
+		int n = intOption("storm-clients", 10000);
+		int owed = intOption("storm-events", 20);
+		for (String broker : list(option("storm-brokers", "memory,redis"))) {
+			if (!broker.equals("memory") && !broker.equals("redis")) {
+				throw new IllegalArgumentException("Unknown broker " + broker + ", expected memory or redis");
+			}
+			boolean redis = broker.equals("redis");
+			List<String> args = stormArgs(n, owed);
+			StormResult fresh = onCluster(side, run, "reconnect-storm-" + broker + "-fresh", redis, 1, args,
+					(servers) -> storm(servers.get(0), n, owed, false));
+			StormResult resume = onCluster(side, run, "reconnect-storm-" + broker + "-resume", redis, 1, args,
+					(servers) -> storm(servers.get(0), n, owed, true));
+			String metric = "reconnect-storm, " + n + " clients, " + broker + ": ";
+			record(metric + "fresh connects, all connected (s)", side, fresh.connectedSeconds());
+			record(metric + "resume, all reconnected (s)", side, resume.connectedSeconds());
+			record(metric + "resume, all have their " + owed + " missed events (s)", side, resume.receivedSeconds());
+			record(metric + "resume (all events) / fresh connects", side,
+					resume.receivedSeconds() / fresh.connectedSeconds());
+			record(metric + "clients without exactly their " + owed + " missed events, once, in order", side,
+					resume.failures());
+			System.out.printf(Locale.ROOT, "  %s: resume %.2f s (all reconnected after %.2f s) against fresh connects %.2f s: %.2fx; %d clients failed%n",
+					broker, resume.receivedSeconds(), resume.connectedSeconds(), fresh.connectedSeconds(),
+					resume.receivedSeconds() / fresh.connectedSeconds(), (long) resume.failures());
+		}
+	}
+
+	/**
+	 * What one storm measured: the time until every client got its response headers, until every client got its
+	 * missed events (resume only; NaN when not all did), and the clients that did not get exactly those.
+	 */
+	private record StormResult(double connectedSeconds, double receivedSeconds, double failures) {
+	}
+
+	/** One run of {@link #reconnectStorm}'s steps on one server. */
+	private StormResult storm(ServerProcess server, int n, int owed, boolean resume) throws Exception {
+		boolean perStream = option("storm-owed", "broadcast").equals("send");
+		int size = intOption("event-size", 128);
+		long cap = longOption("storm-timeout", 180) * 1000;
+		String phase = resume ? "resume" : "fresh";
+		try (LoadClient client = new LoadClient(server.address, "s-")) {
+			client.open(n, false);
+			if (!awaitWithProgress(() -> client.streaming.get() >= n, client.streaming::get, 120_000, 20_000)) {
+				note("reconnect-storm " + phase + ": only " + client.streaming.get() + " of " + n + " connected");
+			}
+			int connected = client.streaming.get();
+			client.expectMore(1);
+			Http.request(server.address, "POST",
+					perStream ? "/send-each?prefix=s-&streams=" + n + "&first=1&count=1&size=" + size
+							: "/broadcast?count=1&size=" + size,
+					60_000);
+			if (!LoadClient.await(() -> client.reached.get() >= connected, 30_000)) {
+				note("reconnect-storm " + phase + ": only " + client.reached.get() + " of " + connected
+						+ " got the first event");
+			}
+			int held = client.disconnectAll();
+			Http.Response owing = Http.request(server.address, "POST",
+					perStream ? "/send-each?prefix=s-&streams=" + n + "&first=2&count=" + owed + "&size=" + size
+							: "/broadcast?count=" + owed + "&size=" + size,
+					300_000);
+			// Writing the owed events to the reset connections is what makes the server notice them all.
+			awaitServerConnections(server, 0, 30_000);
+			Thread.sleep(500);
+			long start = System.nanoTime();
+			if (resume) {
+				client.reconnect(owed);
+			}
+			else {
+				client.open(held, false);
+			}
+			boolean connectedAll = awaitWithProgress(() -> client.streaming.get() >= held, client.streaming::get, cap,
+					20_000);
+			double connectedSeconds = connectedAll ? (client.lastStreamingNanos.get() - start) / 1e9 : Double.NaN;
+			if (!resume) {
+				System.out.printf(Locale.ROOT, "  %d fresh clients (no Last-Event-ID) connected %s in %.2f s; failed %d%n",
+						held, connectedAll ? "all" : "NOT ALL (" + client.streaming.get() + ")",
+						connectedAll ? connectedSeconds : (System.nanoTime() - start) / 1e9, client.failed.get());
+				if (!connectedAll) {
+					note("reconnect-storm fresh: only " + client.streaming.get() + " of " + held + " connected");
+				}
+				return new StormResult(connectedSeconds, Double.NaN, Double.NaN);
+			}
+			long remaining = Math.max(1000, cap - (System.nanoTime() - start) / 1_000_000);
+			boolean all = awaitWithProgress(() -> client.reached.get() >= held, client.reached::get, remaining, 20_000);
+			double receivedSeconds = all ? (client.lastReachNanos.get() - start) / 1e9 : Double.NaN;
+			// Anything more (a duplicate) would come at once: look a little later.
+			Thread.sleep(1000);
+			LoadClient.Tally tally = client.tally();
+			int failures = held - tally.exactlyInOrder();
+			double elapsed = (System.nanoTime() - start) / 1e9;
+			System.out.printf(Locale.ROOT,
+					"  %d clients resumed with Last-Event-ID: %s after %.2f s, their %d missed events %s after %.2f s; "
+							+ "clients with exactly those, once, in order: %d; with fewer %d, more %d, out of order %d; "
+							+ "named (reset) events %d; clients not open %d; owed by %s (%s)%n",
+					held, connectedAll ? "all reconnected" : "NOT all reconnected",
+					connectedAll ? connectedSeconds : elapsed, owed, all ? "all received" : "NOT ALL received",
+					all ? receivedSeconds : elapsed, tally.exactlyInOrder(), tally.fewer(), tally.more(),
+					tally.disordered(), client.namedEvents.get(), held - tally.connections(),
+					perStream ? "per-stream sends" : "broadcasts", owing.body().replace('\n', ' ').trim());
+			if (failures > 0 || !all) {
+				note("reconnect-storm resume: " + failures + " of " + held
+						+ " clients did not get exactly their missed events once and in order"
+						+ (all ? "" : " (timed out)"));
+			}
+			return new StormResult(connectedSeconds, receivedSeconds, failures);
+		}
+	}
+
+	/** The server arguments of the storm: replay on, with bounds that hold what is owed. */
+	private List<String> stormArgs(int n, int owed) {
+		List<String> args = new ArrayList<>();
+		args.add("--sisk.sse.replay.enabled=true");
+		if (option("storm-owed", "broadcast").equals("send")) {
+			long entries = (long) n * (owed + 1) + 1000;
+			long bytes = Math.max(16L << 20, entries * (intOption("event-size", 128) + 256));
+			args.add("--sisk.sse.replay.max-events=" + entries);
+			args.add("--sisk.sse.replay.max-bytes=" + bytes + "B");
+		}
+		return args;
+	}
+
+	/** Something measured on servers started for it. */
+	private interface OnServers<T> {
+
+		T run(List<ServerProcess> servers) throws Exception;
+
+	}
+
+	private <T> T onCluster(Side side, int run, String label, boolean redis, int count, OnServers<T> measurement)
+			throws Exception {
+		return onCluster(side, run, label, redis, count, List.of(), measurement);
+	}
+
+	/**
+	 * Start {@code count} starter servers of the side, one after the other (with the Redis broker, on an emptied
+	 * Redis), run the measurement on them, and stop them all.
+	 * @param extraArgs more server arguments, after the broker's
+	 */
+	private <T> T onCluster(Side side, int run, String label, boolean redis, int count, List<String> extraArgs,
+			OnServers<T> measurement) throws Exception {
+		List<String> args = new ArrayList<>(brokerArgs(redis));
+		args.addAll(extraArgs);
+		if (redis) {
+			flushRedis();
+		}
+		System.out.printf("  -- %s: %d instance(s), %s log%n", label, count, redis ? "Redis" : "in-memory");
+		List<ServerProcess> servers = new ArrayList<>();
+		try {
+			for (int i = 0; i < count; i++) {
+				servers.add(start(side, label + ((count > 1) ? "-" + (char) ('A' + i) : ""), run, args));
+			}
+			return measurement.run(servers);
+		}
+		finally {
+			servers.forEach(this::stop);
+		}
+	}
+
+	/** The Redis broker's arguments, on the runner's redis-server; none for the default, in-memory log. */
+	private List<String> brokerArgs(boolean redis) throws IOException {
+		if (!redis) {
+			return List.of();
+		}
+		return List.of(REDIS_BROKER, "--spring.data.redis.url=redis://127.0.0.1:" + redisPort(),
+				"--spring.data.redis.timeout=2s");
+	}
+
+	/**
+	 * The port of the runner's redis-server (7.0.15, from the embedded-redis dependency) on 127.0.0.1, without
+	 * persistence; started on the first call.
+	 */
+	private synchronized int redisPort() throws IOException {
+		if (this.redis == null) {
+			int port;
+			try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+				port = socket.getLocalPort();
+			}
+			RedisServer server = RedisServer.builder()
+				.port(port)
+				.setting("bind 127.0.0.1")
+				.setting("save \"\"")
+				.setting("appendonly no")
+				.build();
+			server.start();
+			this.redis = server;
+			this.redisPort = port;
+			System.out.println("  redis-server (embedded-redis) on 127.0.0.1:" + port);
+		}
+		return this.redisPort;
+	}
+
+	/** Empty the runner's Redis (FLUSHALL), so that a run starts from no log at all. */
+	private void flushRedis() throws IOException {
+		try (Socket socket = new Socket()) {
+			socket.connect(new InetSocketAddress("127.0.0.1", redisPort()), 5000);
+			socket.setSoTimeout(10_000);
+			socket.getOutputStream().write("*1\r\n$8\r\nFLUSHALL\r\n".getBytes(StandardCharsets.US_ASCII));
+			String reply = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))
+				.readLine();
+			if (!"+OK".equals(reply)) {
+				throw new IOException("FLUSHALL answered " + reply);
+			}
+		}
+	}
+
+	private synchronized void stopRedis() {
+		if (this.redis != null) {
+			try {
+				this.redis.stop();
+			}
+			catch (RuntimeException ex) {
+				System.out.println("  (stopping redis-server: " + ex + ")");
+			}
+			this.redis = null;
+		}
+	}
+
 	// ---------------------------------------------------------------- helpers
 
 	private static CompletableFuture<Http.Response> postAsync(ServerProcess server, String path, int timeoutMillis) {
@@ -708,9 +1221,10 @@ public final class BenchmarkRunner {
 		}
 	}
 
-	/** Rows that count threads or streams: a ratio starter / control says nothing there. */
+	/** Rows that count threads, streams or clients: a ratio starter / control says nothing there. */
 	private static boolean isCount(String metric) {
-		return metric.contains("threads") || metric.contains("still open");
+		return metric.contains("threads") || metric.contains("still open") || metric.contains("clients without")
+				|| metric.contains("not arrived");
 	}
 
 	private void printHeapRatio(Map<String, List<Double>> heap, String side, String base, String target) {
@@ -798,6 +1312,15 @@ public final class BenchmarkRunner {
 	// ---------------------------------------------------------------- server processes
 
 	private ServerProcess start(Side side, String scenario, int run) throws Exception {
+		return start(side, scenario, run, List.of());
+	}
+
+	/**
+	 * Start a server JVM for the side and wait until it answers {@code GET /hello} (at most 90 s).
+	 * @param label names its log file, with the side and run
+	 * @param extraArgs more arguments, after the side's own (the Redis broker's, say)
+	 */
+	private ServerProcess start(Side side, String label, int run, List<String> extraArgs) throws Exception {
 		int port;
 		try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
 			port = socket.getLocalPort();
@@ -821,6 +1344,7 @@ public final class BenchmarkRunner {
 		command.add("--bench.mode=" + (side.control() ? "control" : "starter"));
 		command.add("--server.port=" + port);
 		command.addAll(COMMON_SERVER_ARGS);
+		command.add(exclusions(side.container(), extraArgs.contains(REDIS_BROKER)));
 		command.addAll(containerArgs(side.container()));
 		if (side.control()) {
 			command.add("--sisk.sse.enabled=false");
@@ -831,7 +1355,8 @@ public final class BenchmarkRunner {
 			command.add("--sisk.sse.queue.max-events=" + option("bigqueue-max-events", "4000"));
 		}
 		command.addAll(tuning(side));
-		Path log = this.logs.resolve(scenario + "-" + side + ((this.repeat > 1) ? "-run" + run : "") + ".log");
+		command.addAll(extraArgs);
+		Path log = this.logs.resolve(label + "-" + side + ((this.repeat > 1) ? "-run" + run : "") + ".log");
 		Process process = new ProcessBuilder(command).redirectErrorStream(true)
 			.redirectOutput(log.toFile())
 			.start();
@@ -882,6 +1407,7 @@ public final class BenchmarkRunner {
 		for (ServerProcess server : new ArrayList<>(this.running)) {
 			server.process.destroyForcibly();
 		}
+		stopRedis();
 	}
 
 	private record ServerProcess(Process process, InetSocketAddress address) {

@@ -8,9 +8,12 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +27,15 @@ import java.util.function.BooleanSupplier;
  * "stalled" (stuck clients) send their request and are then never read, with a receive buffer of
  * {@value #STALLED_RECEIVE_BUFFER} bytes so that the server's writes to them block soon; their stream identifiers
  * contain {@code stuck-}, which the bench server uses to count their close reasons apart. Client sockets are bound
- * round-robin to 127.0.0.2 ... 127.0.0.9 so that large runs do not run out of ephemeral ports.
+ * round-robin to 127.0.0.2 ... 127.0.0.9 so that large runs do not run out of ephemeral ports. Connections go to
+ * the server given at construction, or to another one per call ({@link #open(int, boolean, InetSocketAddress)}):
+ * one client, on one I/O thread, can hold the streams of several server instances.
+ * <p>
+ * Each connection also keeps the last event id it received and the sequence number its last data event started
+ * with (the bench server's data is {@code <sequence>:<padding>}), so that it can be closed and opened again with
+ * {@code Last-Event-ID} ({@link #disconnectAll()}, {@link #reconnect(int)}) and its resumed stream checked: the
+ * sequence numbers must follow each other. With {@link #trackArrivals(boolean)}, the moment each sequence number
+ * first arrived is recorded.
  * <p>
  * Everything about connections is owned by the I/O thread; other threads submit commands and read the atomic
  * counters.
@@ -60,11 +71,14 @@ final class LoadClient implements AutoCloseable {
 	private final String idPrefix;
 
 	// Opening, owned by the I/O thread
-	private int toOpen;
-
-	private boolean toOpenStalled;
+	private final ArrayDeque<Conn> toOpen = new ArrayDeque<>();
 
 	private int inFlight;
+
+	/** Connections closed by {@link #disconnectAll()}, to be opened again by {@link #reconnect(int)}. */
+	private final List<Conn> disconnected = new ArrayList<>();
+
+	private volatile Map<Long, Long> arrivals;
 
 	// Counters, written by the I/O thread only (atomics so that other threads see them at once)
 	final AtomicInteger streaming = new AtomicInteger(); // healthy connections with a 200 event-stream response, open
@@ -81,6 +95,12 @@ final class LoadClient implements AutoCloseable {
 
 	final AtomicLong lastReachNanos = new AtomicLong();
 
+	/** When the last connection so far got its response headers (System.nanoTime). */
+	final AtomicLong lastStreamingNanos = new AtomicLong();
+
+	/** Data events with an event name ({@code event:}), such as the reset event; the bench never sends one. */
+	final AtomicLong namedEvents = new AtomicLong();
+
 	volatile String lastError = "";
 
 	LoadClient(InetSocketAddress server, String idPrefix) throws IOException {
@@ -94,10 +114,37 @@ final class LoadClient implements AutoCloseable {
 
 	/** Start opening {@code count} more connections, at most {@link #MAX_IN_FLIGHT} waiting for headers at once. */
 	void open(int count, boolean stalled) {
+		open(count, stalled, this.server);
+	}
+
+	/** Start opening {@code count} more connections to the given server, after those already waiting to open. */
+	void open(int count, boolean stalled, InetSocketAddress target) {
 		runOnIo(() -> {
-			this.toOpen += count;
-			this.toOpenStalled = stalled;
+			for (int i = 0; i < count; i++) {
+				String id = this.idPrefix + (stalled ? "stuck-" : "") + (this.nextId++);
+				this.toOpen.add(new Conn(id, stalled, target));
+			}
 		});
+	}
+
+	/**
+	 * Record, from now on, when each sequence number first arrives (see {@link #arrivals()}), or stop recording.
+	 */
+	void trackArrivals(boolean track) {
+		this.arrivals = track ? new ConcurrentHashMap<>() : null;
+	}
+
+	/** Sequence number to the System.nanoTime of its first arrival on any connection, while tracking. */
+	Map<Long, Long> arrivals() {
+		Map<Long, Long> map = this.arrivals;
+		return (map != null) ? map : Map.of();
+	}
+
+	/** The identifiers of the connections streaming now, in the order they were opened. */
+	List<String> identifiers() throws InterruptedException {
+		List<String> ids = new ArrayList<>();
+		onIo(() -> this.conns.stream().filter((conn) -> conn.streaming).forEach((conn) -> ids.add(conn.id)));
+		return ids;
 	}
 
 	/** Wait until the given condition holds, polling; return whether it did before the timeout. */
@@ -140,19 +187,112 @@ final class LoadClient implements AutoCloseable {
 	void closeAll() throws InterruptedException {
 		CountDownLatch done = new CountDownLatch(1);
 		runOnIo(() -> {
-			for (Conn conn : this.conns) {
-				conn.close();
-			}
-			this.conns.clear();
-			this.toOpen = 0;
-			this.inFlight = 0;
-			this.streaming.set(0);
-			this.stalledSent.set(0);
-			this.closedWhileStreaming.set(0);
-			this.reached.set(0);
+			closeEverything();
+			this.disconnected.clear();
 			done.countDown();
 		});
 		done.await(30, TimeUnit.SECONDS);
+	}
+
+	/**
+	 * Close every connection with a reset, as {@link #closeAll()} does, but remember the streaming ones (identifier,
+	 * server, last event id and sequence number) for {@link #reconnect(int)}.
+	 * @return how many were streaming, hence will be reconnected
+	 */
+	int disconnectAll() throws InterruptedException {
+		int[] count = new int[1];
+		onIo(() -> {
+			this.disconnected.clear();
+			for (Conn conn : this.conns) {
+				if (conn.streaming && !conn.stalled) {
+					this.disconnected.add(conn);
+				}
+			}
+			count[0] = this.disconnected.size();
+			closeEverything();
+		});
+		return count[0];
+	}
+
+	/**
+	 * Open again every connection {@link #disconnectAll()} closed, all queued at once (at most
+	 * {@link #MAX_IN_FLIGHT} waiting for headers), each with its identifier and {@code Last-Event-ID}. Each counts
+	 * as "reached" once it has received {@code goal} data events, and its data events are checked to continue the
+	 * sequence numbers where the closed connection stopped (see {@link #tally()}).
+	 */
+	void reconnect(int goal) {
+		runOnIo(() -> {
+			this.reached.set(0);
+			this.lastReachNanos.set(System.nanoTime());
+			for (Conn old : this.disconnected) {
+				Conn conn = new Conn(old.id, false, old.target);
+				conn.resumeFrom = old.lastEventId();
+				conn.lastSeq = old.lastSeq;
+				conn.checkOrder = true;
+				conn.goal = goal;
+				this.toOpen.add(conn);
+			}
+			this.disconnected.clear();
+		});
+	}
+
+	/**
+	 * What the open connections received against their goal: how many got exactly that many data events with their
+	 * sequence numbers in order, how many fewer, how many more, and how many saw a sequence number out of order.
+	 */
+	record Tally(int connections, int exactlyInOrder, int fewer, int more, int disordered) {
+	}
+
+	/** Count, on the I/O thread, the open connections by what they received against their goal. */
+	Tally tally() throws InterruptedException {
+		int[] counts = new int[5];
+		onIo(() -> {
+			for (Conn conn : this.conns) {
+				if (!conn.open || conn.stalled) {
+					continue;
+				}
+				counts[0]++;
+				if (conn.events == conn.goal && !conn.disordered) {
+					counts[1]++;
+				}
+				if (conn.events != conn.goal) {
+					counts[(conn.events < conn.goal) ? 2 : 3]++;
+				}
+				if (conn.disordered) {
+					counts[4]++;
+				}
+			}
+		});
+		return new Tally(counts[0], counts[1], counts[2], counts[3], counts[4]);
+	}
+
+	private void closeEverything() {
+		for (Conn conn : this.conns) {
+			conn.close();
+		}
+		this.conns.clear();
+		this.toOpen.clear();
+		this.inFlight = 0;
+		this.streaming.set(0);
+		this.stalledSent.set(0);
+		this.closedWhileStreaming.set(0);
+		this.reached.set(0);
+	}
+
+	/** Run on the I/O thread and wait for it. */
+	private void onIo(Runnable command) throws InterruptedException {
+		CountDownLatch done = new CountDownLatch(1);
+		runOnIo(() -> {
+			try {
+				command.run();
+			}
+			finally {
+				done.countDown();
+			}
+		});
+		if (!done.await(30, TimeUnit.SECONDS)) {
+			throw new IllegalStateException("I/O thread did not respond");
+		}
 	}
 
 	@Override
@@ -206,10 +346,8 @@ final class LoadClient implements AutoCloseable {
 	}
 
 	private void openMore() {
-		while (this.toOpen > 0 && this.inFlight < MAX_IN_FLIGHT) {
-			this.toOpen--;
-			String id = this.idPrefix + (this.toOpenStalled ? "stuck-" : "") + (this.nextId++);
-			Conn conn = new Conn(id, this.toOpenStalled);
+		while (!this.toOpen.isEmpty() && this.inFlight < MAX_IN_FLIGHT) {
+			Conn conn = this.toOpen.poll();
 			try {
 				SocketChannel channel = SocketChannel.open();
 				conn.channel = channel;
@@ -221,7 +359,7 @@ final class LoadClient implements AutoCloseable {
 				this.inFlight++;
 				conn.inFlight = true;
 				this.conns.add(conn);
-				if (channel.connect(this.server)) {
+				if (channel.connect(conn.target)) {
 					connected(conn);
 				}
 				else {
@@ -238,7 +376,9 @@ final class LoadClient implements AutoCloseable {
 	private void connected(Conn conn) {
 		try {
 			conn.channel.finishConnect();
-			byte[] request = ("GET /sse?id=" + conn.id + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+			String resume = (conn.resumeFrom != null) ? "Last-Event-ID: " + conn.resumeFrom + "\r\n" : "";
+			byte[] request = ("GET /sse?id=" + conn.id + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+					+ resume + "\r\n")
 				.getBytes(StandardCharsets.US_ASCII);
 			ByteBuffer buffer = ByteBuffer.wrap(request);
 			conn.channel.write(buffer);
@@ -315,9 +455,16 @@ final class LoadClient implements AutoCloseable {
 				return;
 			}
 			this.streaming.incrementAndGet();
+			this.lastStreamingNanos.accumulateAndGet(now, Math::max);
 		}
 		int before = conn.events;
+		int namedBefore = conn.named;
+		conn.arrivals = this.arrivals;
+		conn.now = now;
 		conn.body(bytes, i, n);
+		if (conn.named != namedBefore) {
+			this.namedEvents.addAndGet(conn.named - namedBefore);
+		}
 		int got = conn.events - before;
 		if (got > 0) {
 			this.dataEvents.addAndGet(got);
@@ -338,9 +485,17 @@ final class LoadClient implements AutoCloseable {
 	/** One connection and its minimal HTTP/1.1 + chunked + SSE parser state. */
 	private static final class Conn {
 
+		/** How much of each line is kept to read its field: enough for ids and a data line's sequence number. */
+		private static final int LINE_KEPT = 64;
+
 		final String id;
 
 		final boolean stalled;
+
+		final InetSocketAddress target;
+
+		/** The Last-Event-ID this connection was opened with, if any. */
+		String resumeFrom;
 
 		SocketChannel channel;
 
@@ -371,13 +526,49 @@ final class LoadClient implements AutoCloseable {
 
 		private boolean eventIsData;
 
+		/** The start of the current line, {@link #LINE_KEPT} bytes at most, and its full length. */
+		private final byte[] line = new byte[LINE_KEPT];
+
+		private int lineLength;
+
+		/** The value of the current event's id line (without allocating per event), -1 when it has none. */
+		private final byte[] eventId = new byte[LINE_KEPT];
+
+		private int eventIdLength = -1;
+
+		private boolean eventNamed;
+
+		private long eventSeq = -1;
+
 		int events;
 
 		int goal = Integer.MAX_VALUE;
 
-		Conn(String id, boolean stalled) {
+		/** The id of the last event (with or without data) received, as a browser keeps it. */
+		private final byte[] lastId = new byte[LINE_KEPT];
+
+		private int lastIdLength = -1;
+
+		/** The sequence number of the last data event received, -1 before the first. */
+		long lastSeq = -1;
+
+		/** Whether to check that each data event's sequence number follows the previous one. */
+		boolean checkOrder;
+
+		/** Whether a checked data event's sequence number did not follow the previous one. */
+		boolean disordered;
+
+		int named;
+
+		/** Set by the client before each read: where arrivals go (null when not tracked), and the read's time. */
+		Map<Long, Long> arrivals;
+
+		long now;
+
+		Conn(String id, boolean stalled, InetSocketAddress target) {
 			this.id = id;
 			this.stalled = stalled;
+			this.target = target;
 		}
 
 		boolean ended() {
@@ -455,13 +646,22 @@ final class LoadClient implements AutoCloseable {
 				if (b == '\n') {
 					if (this.prevNewline) {
 						if (this.eventIsData) {
-							this.events++;
+							dataEvent();
+						}
+						if (this.eventIdLength >= 0) {
+							System.arraycopy(this.eventId, 0, this.lastId, 0, this.eventIdLength);
+							this.lastIdLength = this.eventIdLength;
 						}
 						this.prevNewline = false;
 						this.eventPos = 0;
 						this.eventIsData = false;
+						this.eventIdLength = -1;
+						this.eventNamed = false;
+						this.eventSeq = -1;
+						this.lineLength = 0;
 						continue;
 					}
+					endOfLine();
 					this.prevNewline = true;
 				}
 				else {
@@ -469,10 +669,73 @@ final class LoadClient implements AutoCloseable {
 					if (this.prevNewline || this.eventPos == 0) {
 						this.eventIsData |= (b == 'd');
 					}
+					if (this.lineLength < LINE_KEPT) {
+						this.line[this.lineLength] = b;
+					}
+					this.lineLength++;
 					this.prevNewline = false;
 				}
 				this.eventPos++;
 			}
+		}
+
+		/** A line ended: keep what its field says about the event (id, name, the data's sequence number). */
+		private void endOfLine() {
+			int kept = Math.min(this.lineLength, LINE_KEPT);
+			if (startsWith("id:", kept)) {
+				int start = (kept > 3 && this.line[3] == ' ') ? 4 : 3;
+				this.eventIdLength = kept - start;
+				System.arraycopy(this.line, start, this.eventId, 0, this.eventIdLength);
+			}
+			else if (startsWith("event:", kept)) {
+				this.eventNamed = true;
+			}
+			else if (startsWith("data:", kept) && this.eventSeq < 0) {
+				int at = (kept > 5 && this.line[5] == ' ') ? 6 : 5;
+				long seq = -1;
+				while (at < kept && this.line[at] >= '0' && this.line[at] <= '9') {
+					seq = Math.max(seq, 0) * 10 + (this.line[at++] - '0');
+				}
+				this.eventSeq = (at < kept && this.line[at] == ':') ? seq : -1;
+			}
+			this.lineLength = 0;
+		}
+
+		private void dataEvent() {
+			this.events++;
+			if (this.eventNamed) {
+				this.named++;
+			}
+			long seq = this.eventSeq;
+			if (seq < 0) {
+				return;
+			}
+			if (this.checkOrder && this.lastSeq >= 0 && seq != this.lastSeq + 1) {
+				this.disordered = true;
+			}
+			this.lastSeq = seq;
+			Map<Long, Long> arrivals = this.arrivals;
+			if (arrivals != null) {
+				arrivals.putIfAbsent(seq, this.now);
+			}
+		}
+
+		private boolean startsWith(String field, int kept) {
+			if (kept < field.length()) {
+				return false;
+			}
+			for (int i = 0; i < field.length(); i++) {
+				if (this.line[i] != field.charAt(i)) {
+					return false;
+				}
+			}
+			return true;
+		}
+
+		/** The id of the last event received (with or without data), as a browser keeps it; null before any. */
+		String lastEventId() {
+			return (this.lastIdLength < 0) ? null
+					: new String(this.lastId, 0, this.lastIdLength, StandardCharsets.US_ASCII);
 		}
 
 		void close() {
