@@ -46,7 +46,9 @@ import java.util.stream.Collectors;
  * {@code stall-bigqueue} (true: also the starter with a queue that holds the burst, {@code bigqueue-max-bytes}
  * 16MB, {@code bigqueue-max-events} 4000)</li>
  * <li>servers: {@code xmx} (2g), {@code tuning} (Tomcat settings of the starter side), {@code jetty-tuning}
- * (Jetty settings of the starter side, none by default), {@code jetty-idle-timeout} (60s)</li>
+ * (Jetty settings of the starter side, none by default), {@code jetty-idle-timeout} (60s), {@code send-buffer}
+ * (none: {@code sisk.sse.server.send-buffer} of the starter sides on either container, on top of their tuning;
+ * the control, with the starter disabled, keeps the kernel's)</li>
  * <li>{@code max-minutes} (25 per repetition and container: later runs are skipped after that)</li>
  * </ul>
  */
@@ -256,6 +258,7 @@ public final class BenchmarkRunner {
 		System.out.println("Starter-side Tomcat tuning: " + option("tuning", DEFAULT_TUNING));
 		System.out.println("Starter-side Jetty tuning: " + option("jetty-tuning", "(none)")
 				+ "; Jetty idle timeout " + option("jetty-idle-timeout", "60s"));
+		System.out.println("Starter-side send buffer: " + option("send-buffer", "(the kernel's)"));
 		for (String scenario : scenarios) {
 			List<Side> scenarioSides = sidesFor(scenario, sides);
 			for (int run = 1; run <= this.repeat; run++) {
@@ -827,6 +830,9 @@ public final class BenchmarkRunner {
 			command.add("--sisk.sse.queue.max-events=" + option("bigqueue-max-events", "4000"));
 		}
 		command.addAll(tuning(side));
+		if (side.variant().startsWith("starter") && this.options.containsKey("send-buffer")) {
+			command.add("--sisk.sse.server.send-buffer=" + option("send-buffer", ""));
+		}
 		Path log = this.logs.resolve(scenario + "-" + side + ((this.repeat > 1) ? "-run" + run : "") + ".log");
 		Process process = new ProcessBuilder(command).redirectErrorStream(true)
 			.redirectOutput(log.toFile())
