@@ -88,7 +88,9 @@ import redis.embedded.RedisServer;
  * after the same steps, as many new clients connecting at once without {@code Last-Event-ID}: time until all have
  * their response headers.</li>
  * <li>servers: {@code xmx} (2g), {@code tuning} (Tomcat settings of the starter side), {@code jetty-tuning}
- * (Jetty settings of the starter side, none by default), {@code jetty-idle-timeout} (60s)</li>
+ * (Jetty settings of the starter side, none by default), {@code jetty-idle-timeout} (60s), {@code send-buffer}
+ * (none: {@code sisk.sse.server.send-buffer} of the starter sides on either container, on top of their tuning;
+ * the control, with the starter disabled, keeps the kernel's)</li>
  * <li>{@code max-minutes} (25 per repetition and container: later runs are skipped after that)</li>
  * </ul>
  */
@@ -346,6 +348,7 @@ public final class BenchmarkRunner {
 		System.out.println("Starter-side Tomcat tuning: " + option("tuning", DEFAULT_TUNING));
 		System.out.println("Starter-side Jetty tuning: " + option("jetty-tuning", "(none)")
 				+ "; Jetty idle timeout " + option("jetty-idle-timeout", "60s"));
+		System.out.println("Starter-side send buffer: " + option("send-buffer", "(the kernel's)"));
 		for (String scenario : scenarios) {
 			List<Side> scenarioSides = sidesFor(scenario, sides);
 			if (CLUSTER_SCENARIOS.contains(scenario)) {
@@ -1355,6 +1358,9 @@ public final class BenchmarkRunner {
 			command.add("--sisk.sse.queue.max-events=" + option("bigqueue-max-events", "4000"));
 		}
 		command.addAll(tuning(side));
+		if (side.variant().startsWith("starter") && this.options.containsKey("send-buffer")) {
+			command.add("--sisk.sse.server.send-buffer=" + option("send-buffer", ""));
+		}
 		command.addAll(extraArgs);
 		Path log = this.logs.resolve(label + "-" + side + ((this.repeat > 1) ? "-run" + run : "") + ".log");
 		Process process = new ProcessBuilder(command).redirectErrorStream(true)

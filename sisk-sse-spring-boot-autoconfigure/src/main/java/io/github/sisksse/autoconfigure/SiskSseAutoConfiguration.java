@@ -12,6 +12,7 @@ import io.github.sisksse.mvc.EventSourceReturnValueHandlerRegistrar;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -28,6 +29,7 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
+import org.springframework.core.io.ResourceLoader;
 import org.springframework.core.task.VirtualThreadTaskExecutor;
 import org.springframework.http.converter.HttpMessageConverter;
 import org.springframework.http.converter.HttpMessageConverters;
@@ -71,7 +73,7 @@ public final class SiskSseAutoConfiguration {
 	EventSourceRegistry eventSourceRegistry(SiskSseProperties properties,
 			@Qualifier(SCHEDULER_BEAN_NAME) ObjectProvider<TaskScheduler> taskScheduler,
 			ObjectProvider<RequestMappingHandlerAdapter> handlerAdapter, ObjectProvider<EventSourceListener> listeners,
-			ObjectProvider<EventLog> eventLog, Environment environment) {
+			ObjectProvider<EventLog> eventLog, Environment environment, ResourceLoader resourceLoader) {
 		SiskSseProperties.Ping ping = properties.getPing();
 		SiskSseProperties.Queue queue = properties.getQueue();
 		EventSourceRegistry.Builder builder = EventSourceRegistry.builder()
@@ -104,7 +106,7 @@ public final class SiskSseAutoConfiguration {
 		if (Threading.VIRTUAL.isActive(environment)) {
 			builder.writerExecutor(new VirtualThreadTaskExecutor("sisk-sse-writer-"));
 		}
-		warnIfStreamsCanStarveTheConnector(properties, environment);
+		warnIfStreamsCanStarveTheConnector(properties, environment, resourceLoader.getClassLoader());
 		return builder.build();
 	}
 
@@ -112,8 +114,8 @@ public final class SiskSseAutoConfiguration {
 	 * Every open stream holds one of the container's connections for good; once they are all taken, the container
 	 * serves nothing else. Say so at start-up when nothing keeps streams below that limit.
 	 */
-	private static void warnIfStreamsCanStarveTheConnector(SiskSseProperties properties, Environment environment) {
-		ClassLoader classLoader = SiskSseAutoConfiguration.class.getClassLoader();
+	private static void warnIfStreamsCanStarveTheConnector(SiskSseProperties properties, Environment environment,
+			@Nullable ClassLoader classLoader) {
 		// With Jetty present, Spring Boot starts Jetty, whose connections are not limited by default.
 		if (!ClassUtils.isPresent(TOMCAT, classLoader) || ClassUtils.isPresent(JETTY, classLoader)) {
 			return;

@@ -102,6 +102,8 @@ public class SiskSseProperties implements Validator {
 
 	private final Redis redis = new Redis();
 
+	private final Server server = new Server();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -218,6 +220,10 @@ public class SiskSseProperties implements Validator {
 		return this.redis;
 	}
 
+	public Server getServer() {
+		return this.server;
+	}
+
 	@Override
 	public boolean supports(Class<?> type) {
 		return SiskSseProperties.class.isAssignableFrom(type);
@@ -266,6 +272,11 @@ public class SiskSseProperties implements Validator {
 		}
 		if (properties.redis.presenceInterval.toMillis() < 1) {
 			reject(errors, "redis.presenceInterval", "redis.presence-interval", "must be at least 1ms");
+		}
+		DataSize sendBuffer = properties.server.sendBuffer;
+		if (sendBuffer != null && (sendBuffer.compareTo(Server.MIN_SEND_BUFFER) < 0
+				|| sendBuffer.compareTo(Server.MAX_SEND_BUFFER) > 0)) {
+			reject(errors, "server.sendBuffer", "server.send-buffer", "must be between 1KB and 64MB");
 		}
 	}
 
@@ -333,6 +344,36 @@ public class SiskSseProperties implements Validator {
 
 		public void setPresenceInterval(Duration presenceInterval) {
 			this.presenceInterval = presenceInterval;
+		}
+
+	}
+
+	/**
+	 * The embedded web server's own connections: what is set here applies to every connection it accepts, event
+	 * streams or not.
+	 */
+	public static class Server {
+
+		static final DataSize MIN_SEND_BUFFER = DataSize.ofKilobytes(1);
+
+		static final DataSize MAX_SEND_BUFFER = DataSize.ofMegabytes(64);
+
+		/**
+		 * Send buffer (SO_SNDBUF) of every connection the embedded Tomcat or Jetty accepts, event streams or not.
+		 * Unset, Linux grows each connection's buffer up to net.ipv4.tcp_wmem's maximum (4MB by default), so that
+		 * every client that stops reading first takes up to that much, and many of them slow the healthy ones down.
+		 * Set it when many clients may stop reading: 64KB is ample for events of a few KB. A capped buffer also caps
+		 * one connection's throughput to about its size per round trip (64KB at 100 ms: 640KB/s), which matters for
+		 * large responses over high-latency links. None by default: the container's and the kernel's own.
+		 */
+		private @Nullable DataSize sendBuffer;
+
+		public @Nullable DataSize getSendBuffer() {
+			return this.sendBuffer;
+		}
+
+		public void setSendBuffer(@Nullable DataSize sendBuffer) {
+			this.sendBuffer = sendBuffer;
 		}
 
 	}

@@ -37,7 +37,8 @@ class ConfigurationMetadataTests {
 				"sisk.sse.ping.resets-wait-for-fail", "sisk.sse.close-event.name", "sisk.sse.close-event.data",
 				"sisk.sse.queue.max-events", "sisk.sse.replay.enabled", "sisk.sse.replay.max-events", "sisk.sse.replay.max-bytes",
 				"sisk.sse.replay.max-age", "sisk.sse.replay.reset-event", "sisk.sse.queue.max-bytes", "sisk.sse.queue.overflow",
-				"sisk.sse.broker", "sisk.sse.redis.key-prefix", "sisk.sse.redis.presence-interval");
+				"sisk.sse.broker", "sisk.sse.redis.key-prefix", "sisk.sse.redis.presence-interval",
+				"sisk.sse.server.send-buffer");
 		assertThat(descriptions).allSatisfy((name, description) -> assertThat(description).as(name).isNotBlank());
 	}
 
