@@ -8,6 +8,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 import io.github.sisksse.EventLog;
@@ -27,14 +28,16 @@ import org.springframework.data.redis.connection.ReturnType;
  * <p>
  * A batch that fails fails every caller in it with {@link EventLogException}; as with any failed call to Redis,
  * some of its entries may have been appended all the same (the failure came after, or Lettuce runs the call again
- * once it reconnects).
+ * once it reconnects). While the connection is down, an append fails at once, and so does an entry still waiting
+ * behind a batch in flight (it is taken back, never appended): only the callers of the batch in flight wait for
+ * the client's reconnection or command timeout, as a single call would.
  * <p>
  * <b>Thread safety.</b> {@link #append} may be called from any number of threads: entries meet in a bounded
  * blocking queue ({@value #MAX_WAITING} entries; callers wait for their own, so it holds at most one per waiting
  * thread). Only the batching thread takes from it while running; {@link #stop()} takes what is left after joining
- * that thread. Every entry queued is completed exactly once, whichever of the two takes it: a caller that queues
- * while {@link #stop()} runs either removes its own entry again (then fails at once) or finds it taken by one of
- * them. Completion goes through a {@link CompletableFuture}, whose completion happens-before the caller's return.
+ * that thread, which it does not interrupt. Every entry queued is completed exactly once, by whoever takes it
+ * from the queue (the batching thread, {@link #stop()}, or its own caller taking it back: then the caller fails
+ * at once, and it was never sent). Completion goes through a {@link CompletableFuture}, whose completion happens-before the caller's return.
  */
 final class AppendBatcher implements Runnable {
 
@@ -43,6 +46,9 @@ final class AppendBatcher implements Runnable {
 
 	/** Bytes of frames appended by one script call at most (a single larger frame goes alone). */
 	static final int MAX_BYTES = 1024 * 1024;
+
+	/** How long a caller waits before it checks the connection again, and the thread checks whether it stops. */
+	private static final long WAIT_SLICE_MILLIS = 100;
 
 	/** Entries waiting at most; beyond, an append fails at once. */
 	static final int MAX_WAITING = 65_536;
@@ -88,6 +94,13 @@ final class AppendBatcher implements Runnable {
 		if (this.stopped) {
 			throw stoppedException();
 		}
+		if (Thread.currentThread().isInterrupted()) {
+			throw new EventLogException("Could not append to the Redis event log: the thread is interrupted",
+					new InterruptedException());
+		}
+		if (!connected()) {
+			throw notAppended(new IllegalStateException("Not connected to Redis"));
+		}
 		Waiting mine = new Waiting(entry);
 		if (!this.waiting.offer(mine)) {
 			throw new EventLogException("Could not append to the Redis event log: " + MAX_WAITING
@@ -97,25 +110,44 @@ final class AppendBatcher implements Runnable {
 			throw stoppedException();
 		}
 		try {
-			mine.done.get();
+			// In slices: an entry still waiting when the connection is lost (the batch before it is held by the
+			// client's reconnection), or when the batching thread is gone, is taken back and fails at once.
+			while (true) {
+				try {
+					mine.done.get(WAIT_SLICE_MILLIS, TimeUnit.MILLISECONDS);
+					return;
+				}
+				catch (TimeoutException ex) {
+					if ((!connected() || !this.thread.isAlive()) && this.waiting.remove(mine)) {
+						throw notAppended(new IllegalStateException(
+								this.thread.isAlive() ? "Not connected to Redis" : "The appending thread ended"));
+					}
+				}
+			}
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
-			throw new EventLogException("Interrupted while appending to the Redis event log; the event may still be "
-					+ "published", ex);
+			if (this.waiting.remove(mine)) {
+				throw new EventLogException("Interrupted while waiting to append to the Redis event log; not "
+						+ "appended", ex);
+			}
+			throw new EventLogException("Interrupted while appending to the Redis event log; the event may still "
+					+ "be published", ex);
 		}
 		catch (ExecutionException ex) {
-			throw (ex.getCause() instanceof EventLogException logException) ? logException
-					: new EventLogException("Could not append to the Redis event log: " + ex.getCause(), ex.getCause());
+			// A new exception per caller, with the caller's stack, caused by the batch's failure.
+			Throwable cause = ex.getCause();
+			throw new EventLogException((cause instanceof EventLogException) ? cause.getMessage()
+					: "Could not append to the Redis event log: " + cause, cause);
 		}
 	}
 
 	/**
-	 * Stop the batching thread once its batch in flight is done, and fail the entries still waiting.
+	 * Stop the batching thread once its batch in flight is done (it is not interrupted, so that the batch's
+	 * callers learn whether Redis took it), and fail the entries still waiting.
 	 */
 	void stop() {
 		this.stopped = true;
-		this.thread.interrupt();
 		try {
 			this.thread.join(TimeUnit.SECONDS.toMillis(10));
 		}
@@ -128,13 +160,27 @@ final class AppendBatcher implements Runnable {
 		left.forEach((entry) -> entry.done.completeExceptionally(stopped));
 	}
 
+	private boolean connected() {
+		try (RedisConnection connection = this.connectionFactory.getConnection()) {
+			return !LettuceConnectivity.isDisconnected(connection);
+		}
+		catch (RuntimeException ex) {
+			return false;
+		}
+	}
+
+	private EventLogException notAppended(RuntimeException cause) {
+		this.outages.appendFailed(cause);
+		return new EventLogException("Could not append to the Redis event log: " + cause.getMessage(), cause);
+	}
+
 	@Override
 	public void run() {
 		List<Waiting> batch = new ArrayList<>();
 		Waiting carried = null; // taken for the next batch, which this one had no room for
 		while (!this.stopped) {
 			try {
-				Waiting first = (carried != null) ? carried : this.waiting.poll(1, TimeUnit.SECONDS);
+				Waiting first = (carried != null) ? carried : this.waiting.poll(WAIT_SLICE_MILLIS, TimeUnit.MILLISECONDS);
 				carried = null;
 				if (first == null) {
 					continue;
@@ -152,7 +198,9 @@ final class AppendBatcher implements Runnable {
 				appendAll(batch);
 			}
 			catch (InterruptedException ex) {
-				// stop() interrupted: the loop ends.
+				// Nobody interrupts this thread but to end it: the loop ends as if stopped.
+				Thread.currentThread().interrupt();
+				this.stopped = true;
 			}
 			catch (Throwable ex) {
 				fail(batch, (ex instanceof EventLogException logException) ? logException

@@ -174,8 +174,36 @@ class RedisEventLogTests {
 		CompletableFuture.allOf(senders.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
 		pool.shutdown();
 		assertThat(failed).hasValue(16);
+		// The batch in flight at the stop was not cut short: no append failed for want of Redis.
+		assertThat(log.appendFailures()).isZero();
 		assertThatExceptionOfType(EventLogException.class).isThrownBy(() -> log.append(entry("*", "late")))
 			.withMessageContaining("stopped");
+	}
+
+	@Test
+	void appendsBehindABatchHeldByABrokenConnectionFailAtOnce() throws Exception {
+		try (EmbeddedRedis redis = EmbeddedRedis.start()) {
+			RedisEventLog log = log(redis);
+			log.start(new RecordingReader(), Map::of);
+			log.append(entry("*", "warm"));
+			LettuceConnectionFactory admin = connectionFactory(redis);
+			try (RedisConnection connection = admin.getConnection()) {
+				connection.execute("CLIENT", bytes("PAUSE"), bytes("10000"), bytes("WRITE"));
+			}
+			// A batch in flight, held by the paused Redis, then by Lettuce's reconnection once Redis is killed.
+			CompletableFuture<Void> held = CompletableFuture.runAsync(() -> log.append(entry("*", "held")),
+					Executors.newSingleThreadExecutor());
+			await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !held.isDone());
+			redis.stop();
+			await().atMost(WAIT).until(() -> !log.isReachable());
+			// Redis stays down: another append fails at once instead of waiting behind the held batch.
+			CompletableFuture<Void> next = CompletableFuture.runAsync(() -> log.append(entry("*", "next")),
+					Executors.newSingleThreadExecutor());
+			await().atMost(Duration.ofSeconds(3)).until(next::isDone);
+			assertThat(next).isCompletedExceptionally();
+			assertThatExceptionOfType(java.util.concurrent.ExecutionException.class).isThrownBy(next::get)
+				.withCauseInstanceOf(EventLogException.class);
+		}
 	}
 
 	@Test
