@@ -190,6 +190,14 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 	}
 
 	@Override
+	public void writePossible() {
+		synchronized (this.queue) {
+			this.writer.writable();
+		}
+		this.writer.runIfWork();
+	}
+
+	@Override
 	public void failed(Throwable failure) {
 		boolean gone = DisconnectedClientHelper.isClientDisconnectedException(failure);
 		if (!gone && this.source.isOpen()) {
