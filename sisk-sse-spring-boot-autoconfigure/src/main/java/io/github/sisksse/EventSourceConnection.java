@@ -60,9 +60,9 @@ public interface EventSourceConnection {
 
 	/**
 	 * The container calls back, on one of its own threads, that the sink can accept bytes (a Servlet container's
-	 * {@code WriteListener.onWritePossible}): as {@link #writable()}, but what is queued is written on the calling
-	 * thread, before this method returns, rather than on a writer of the pool. Writing never blocks, so the
-	 * container's thread is held only for as long as the sink takes bytes at once.
+	 * {@code WriteListener.onWritePossible}): as {@link #writable()}, but the first batch of what is queued is
+	 * written on the calling thread, before this method returns, rather than on a writer of the pool, which takes
+	 * the rest. Writing never blocks, so the container's thread is held for one batch at most.
 	 * <p>
 	 * Why: Tomcat does not survive a write failing on another thread while its own thread is still inside the
 	 * write callback's dispatch. The failure sets the response's error state from outside; the dispatch, when it
