@@ -14,7 +14,8 @@ import org.springframework.util.Assert;
  * called without it, the other methods with it held; it is never held while writing, completing the response or
  * calling the {@link Owner}.
  * The <em>writer role</em> ({@link #claim()}) is handed to the pool, or kept for one turn by the container's thread
- * that says the sink is writable again ({@link #runIfWork()}); its holder is the only thread that touches the sink, so bytes
+ * that says the sink is writable again ({@link SourceConnection#writePossible()}, which claims it and calls
+ * {@link #run()}); its holder is the only thread that touches the sink, so bytes
  * never interleave and frames keep their order. It is taken and released under the monitor, so each holder sees
  * what the previous one did to the sink. A client that does not take a batch at once is
  * awaited without a thread, until {@link #writable()}. The role is released on every path, failures included.
@@ -254,22 +255,6 @@ final class ConnectionWriter implements WriterPool.Turn, WriterPool.Stallable {
 		}
 		if (turn) {
 			schedule();
-		}
-	}
-
-	/**
-	 * Take the writer role if there is work and nobody holds it, and if so take one turn on this thread (a
-	 * container's write callback, see {@link EventSourceConnection#writePossible()}): write one batch, then release
-	 * the role or hand the next turn to the pool, as a worker of the pool does. The container's thread is held for
-	 * one batch at most, and never blocks. Call without the monitor.
-	 */
-	void runIfWork() {
-		boolean turn;
-		synchronized (this.queue) {
-			turn = claim();
-		}
-		if (turn) {
-			run();
 		}
 	}
 

@@ -191,10 +191,16 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 
 	@Override
 	public void writePossible() {
+		// Writable and claimed in one hold of the monitor: a sender, ping or close that took the monitor in between
+		// would otherwise see the writer writable, claim it and give the first write to the pool.
+		boolean turn;
 		synchronized (this.queue) {
 			this.writer.writable();
+			turn = this.writer.claim();
 		}
-		this.writer.runIfWork();
+		if (turn) {
+			this.writer.run();
+		}
 	}
 
 	@Override
