@@ -13,8 +13,11 @@ import org.springframework.util.Assert;
  * own): the Turn and Stallable methods and {@link #scheduleIfWork()} take it themselves, {@link #schedule()} is
  * called without it, the other methods with it held; it is never held while writing, completing the response or
  * calling the {@link Owner}.
- * The <em>writer role</em> ({@link #claim()}) is handed to the pool; its holder is the only thread that touches the
- * sink, so bytes never interleave and frames keep their order. A client that does not take a batch at once is
+ * The <em>writer role</em> ({@link #claim()}) is handed to the pool, or kept for one turn by the container's thread
+ * that says the sink is writable again ({@link SourceConnection#writePossible()}, which claims it and calls
+ * {@link #run()}); its holder is the only thread that touches the sink, so bytes
+ * never interleave and frames keep their order. It is taken and released under the monitor, so each holder sees
+ * what the previous one did to the sink. A client that does not take a batch at once is
  * awaited without a thread, until {@link #writable()}. The role is released on every path, failures included.
  */
 final class ConnectionWriter implements WriterPool.Turn, WriterPool.Stallable {

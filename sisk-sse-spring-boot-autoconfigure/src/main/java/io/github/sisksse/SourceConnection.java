@@ -190,6 +190,20 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 	}
 
 	@Override
+	public void writePossible() {
+		// Writable and claimed in one hold of the monitor: a sender, ping or close that took the monitor in between
+		// would otherwise see the writer writable, claim it and give the first write to the pool.
+		boolean turn;
+		synchronized (this.queue) {
+			this.writer.writable();
+			turn = this.writer.claim();
+		}
+		if (turn) {
+			this.writer.run();
+		}
+	}
+
+	@Override
 	public void failed(Throwable failure) {
 		boolean gone = DisconnectedClientHelper.isClientDisconnectedException(failure);
 		if (!gone && this.source.isOpen()) {

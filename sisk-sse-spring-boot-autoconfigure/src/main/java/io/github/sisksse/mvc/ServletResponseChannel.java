@@ -17,7 +17,11 @@ import org.springframework.web.context.request.async.DeferredResult;
  * <b>Thread safety.</b> {@link #write} and {@link #complete} are called by one thread at a time, the holder of the
  * connection's writer role, so {@link #flushPending} needs no lock; the container's callbacks only report to the
  * connection, which is thread-safe. The container calls {@code onWritePossible} only after {@code isReady()}
- * returned {@code false}, when the writer has stopped touching the stream.
+ * returned {@code false}, when the writer has stopped touching the stream (and once at first); the container's
+ * thread then takes the writer role itself and writes one batch of what is queued before returning
+ * ({@link EventSourceConnection#writePossible()}: Tomcat loses the request if a write fails on another thread
+ * while its own is still in that callback's dispatch). The role is taken and given up under the connection's
+ * monitor, which orders this thread's use of the stream and {@link #flushPending} with the pool writers'.
  * <p>
  * An output stream without non-blocking I/O ({@code setWriteListener} throws
  * {@link UnsupportedOperationException}, as Spring's {@code MockHttpServletResponse} does under MockMvc) gets
@@ -50,7 +54,8 @@ final class ServletResponseChannel implements EventSourceConnection.Sink, WriteL
 	/**
 	 * Register for the container's write callbacks, which start the writing with {@code onWritePossible}. A
 	 * stream that does not support them (MockMvc's) never blocks and is always ready: it is written at once, with
-	 * the same code, as if the container had called back. A container's {@link IllegalStateException} (not in
+	 * the same code, as if the container had called back, but by the pool's writers, as this thread is still the
+	 * handler's. A container's {@link IllegalStateException} (not in
 	 * async mode, a listener already set) is a bug, not a reason to write blocking, so it propagates.
 	 */
 	void listen() {
@@ -58,7 +63,7 @@ final class ServletResponseChannel implements EventSourceConnection.Sink, WriteL
 			this.out.setWriteListener(this);
 		}
 		catch (UnsupportedOperationException ex) {
-			onWritePossible();
+			this.connection.writable();
 		}
 	}
 
@@ -91,7 +96,8 @@ final class ServletResponseChannel implements EventSourceConnection.Sink, WriteL
 
 	@Override
 	public void onWritePossible() {
-		this.connection.writable();
+		// Written on the container's thread, see EventSourceConnection.writePossible.
+		this.connection.writePossible();
 	}
 
 	@Override
