@@ -14,7 +14,7 @@ import org.springframework.util.Assert;
  * called without it, the other methods with it held; it is never held while writing, completing the response or
  * calling the {@link Owner}.
  * The <em>writer role</em> ({@link #claim()}) is handed to the pool, or kept for one turn by the container's thread
- * that says the sink is writable again ({@link SourceConnection#writePossible()}, which claims it and calls
+ * that first says the sink is writable ({@link SourceConnection#writePossible()}, which claims it and calls
  * {@link #run()}); its holder is the only thread that touches the sink, so bytes
  * never interleave and frames keep their order. It is taken and released under the monitor, so each holder sees
  * what the previous one did to the sink. A client that does not take a batch at once is

@@ -60,21 +60,23 @@ public interface EventSourceConnection {
 
 	/**
 	 * The container calls back, on one of its own threads, that the sink can accept bytes (a Servlet container's
-	 * {@code WriteListener.onWritePossible}): as {@link #writable()}, but the first batch of what is queued is
-	 * written on the calling thread, before this method returns, rather than on a writer of the pool, which takes
-	 * the rest. Writing never blocks, so the container's thread is held for one batch at most, plus, when that write
-	 * fails, the source's end (its close callbacks and listeners, which the application should keep short).
+	 * {@code WriteListener.onWritePossible}): as {@link #writable()}, except that on the first call of a connection
+	 * (the container's answer to registering for its callbacks) the first batch of what is queued is written on the
+	 * calling thread, before this method returns, rather than on a writer of the pool, which takes the rest. Writing
+	 * never blocks, so the container's thread is held for one batch at most, plus, when that write fails, the
+	 * source's end (its close callbacks and listeners, which the application should keep short). Later calls only
+	 * hand the writing to the pool, so that a burst to many clients keeps the container's threads free.
 	 * <p>
 	 * Why: Tomcat does not survive a write failing on another thread while its own thread is still inside the
 	 * write callback's dispatch. The failure sets the response's error state from outside; the dispatch, when it
 	 * sees it, ends the connection and recycles the request without ever completing it (no
 	 * {@code AsyncListener.onComplete}, the context's count of asynchronous requests never goes down, graceful
 	 * shutdown waits its full timeout), and the error dispatch the failure asked for finds the socket closed. The
-	 * first write after the callback is the one that meets a client that reset its connection, so it is done on
-	 * the container's thread: a failure there is handled by the container like any other on its own thread. (A
-	 * later write, on the pool, may still fail while the container's thread is in that dispatch, for a client that
-	 * resets just after its first batch was taken: narrower, not closed; the Servlet API does not say when the
-	 * dispatch ends.)
+	 * connection's first write is the one that meets a client that reset its connection right after its request,
+	 * so it is done on the container's thread: a failure there is handled by the container like any other on its
+	 * own thread. (A later write, on the pool, may still fail while the container's thread is in a callback's
+	 * dispatch, for a client that resets later: narrower, not closed; the Servlet API does not say when the dispatch
+	 * ends.)
 	 */
 	default void writePossible() {
 		writable();

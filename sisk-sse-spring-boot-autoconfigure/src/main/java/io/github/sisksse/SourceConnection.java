@@ -42,6 +42,9 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 	// Written by the writer-role holder or the container, read by timers and monitoring; the nanos are stamped
 	// with the timers' own time, which they compare them with
 
+	/** Whether the container called back once that the sink is writable. Guarded by the queue's monitor. */
+	private boolean calledBack;
+
 	private volatile long lastWriteNanos;
 
 	private volatile long idleSinceNanos;
@@ -191,15 +194,24 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 
 	@Override
 	public void writePossible() {
+		// The first callback (the container's answer to setWriteListener) takes the first write on the container's
+		// thread: that is the write that meets a client that reset its connection at once (see the interface). Later
+		// ones hand the writing to the pool, so that a burst to many clients keeps the container's threads free.
 		// Writable and claimed in one hold of the monitor: a sender, ping or close that took the monitor in between
 		// would otherwise see the writer writable, claim it and give the first write to the pool.
-		boolean turn;
+		boolean turn = false;
 		synchronized (this.queue) {
 			this.writer.writable();
-			turn = this.writer.claim();
+			if (!this.calledBack) {
+				this.calledBack = true;
+				turn = this.writer.claim();
+			}
 		}
 		if (turn) {
 			this.writer.run();
+		}
+		else {
+			this.writer.scheduleIfWork();
 		}
 	}
 

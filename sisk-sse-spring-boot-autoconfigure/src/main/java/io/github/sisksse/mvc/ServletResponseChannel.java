@@ -17,8 +17,8 @@ import org.springframework.web.context.request.async.DeferredResult;
  * <b>Thread safety.</b> {@link #write} and {@link #complete} are called by one thread at a time, the holder of the
  * connection's writer role, so {@link #flushPending} needs no lock; the container's callbacks only report to the
  * connection, which is thread-safe. The container calls {@code onWritePossible} only after {@code isReady()}
- * returned {@code false}, when the writer has stopped touching the stream (and once at first); the container's
- * thread then takes the writer role itself and writes one batch of what is queued before returning
+ * returned {@code false}, when the writer has stopped touching the stream (and once at first); on that first
+ * call, the container's thread takes the writer role itself and writes one batch of what is queued before returning
  * ({@link EventSourceConnection#writePossible()}: Tomcat loses the request if a write fails on another thread
  * while its own is still in that callback's dispatch). The role is taken and given up under the connection's
  * monitor, which orders this thread's use of the stream and {@link #flushPending} with the pool writers'.
