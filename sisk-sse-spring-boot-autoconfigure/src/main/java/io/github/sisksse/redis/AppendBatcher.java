@@ -112,7 +112,7 @@ final class AppendBatcher implements Runnable {
 			throw new EventLogException("Could not append to the Redis event log: the thread is interrupted",
 					new InterruptedException());
 		}
-		if (!connected()) {
+		if (!LettuceConnectivity.isConnected(this.connectionFactory)) {
 			throw notAppended(new IllegalStateException("Not connected to Redis"));
 		}
 		Waiting mine = new Waiting(entry);
@@ -133,7 +133,8 @@ final class AppendBatcher implements Runnable {
 				}
 				catch (TimeoutException ex) {
 					boolean appending = anyAlive();
-					if ((!appending || !connected()) && this.waiting.remove(mine)) {
+					if ((!appending || !LettuceConnectivity.isConnected(this.connectionFactory))
+							&& this.waiting.remove(mine)) {
 						throw notAppended(new IllegalStateException(
 								appending ? "Not connected to Redis" : "The appending threads ended"));
 					}
@@ -185,15 +186,6 @@ final class AppendBatcher implements Runnable {
 			}
 		}
 		return false;
-	}
-
-	private boolean connected() {
-		try (RedisConnection connection = this.connectionFactory.getConnection()) {
-			return !LettuceConnectivity.isDisconnected(connection);
-		}
-		catch (RuntimeException ex) {
-			return false;
-		}
 	}
 
 	private EventLogException notAppended(RuntimeException cause) {
@@ -280,7 +272,7 @@ final class AppendBatcher implements Runnable {
 		batch.forEach((entry) -> entry.done.completeExceptionally(ex));
 	}
 
-	private static EventLogException stoppedException() {
+	static EventLogException stoppedException() {
 		return new EventLogException("The Redis event log is stopped", new IllegalStateException("Stopped"));
 	}
 

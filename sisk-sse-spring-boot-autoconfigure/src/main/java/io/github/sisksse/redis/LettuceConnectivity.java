@@ -4,6 +4,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
 
 import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -19,6 +20,18 @@ final class LettuceConnectivity {
 			LettuceConnectivity.class.getClassLoader());
 
 	private LettuceConnectivity() {
+	}
+
+	/**
+	 * Whether a connection can be had from the factory and, if it is a Lettuce one, is connected now.
+	 */
+	static boolean isConnected(RedisConnectionFactory connectionFactory) {
+		try (RedisConnection connection = connectionFactory.getConnection()) {
+			return !isDisconnected(connection);
+		}
+		catch (RuntimeException ex) {
+			return false;
+		}
 	}
 
 	/**

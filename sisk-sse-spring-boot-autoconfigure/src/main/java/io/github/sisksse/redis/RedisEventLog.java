@@ -12,7 +12,6 @@ import io.github.sisksse.EventSourceRegistry;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.context.SmartLifecycle;
-import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.util.Assert;
 
@@ -136,7 +135,7 @@ public final class RedisEventLog implements EventLog, SmartLifecycle {
 		Assert.notNull(entry, "Entry must not be null");
 		Assert.state(this.started, "Not started");
 		if (this.stopped) {
-			throw new EventLogException("The Redis event log is stopped", new IllegalStateException("Stopped"));
+			throw AppendBatcher.stoppedException();
 		}
 		this.appender.append(entry);
 	}
@@ -201,12 +200,7 @@ public final class RedisEventLog implements EventLog, SmartLifecycle {
 		if (!this.outages.isReachable()) {
 			return false;
 		}
-		try (RedisConnection connection = this.connectionFactory.getConnection()) {
-			return !LettuceConnectivity.isDisconnected(connection);
-		}
-		catch (RuntimeException ex) {
-			return false;
-		}
+		return LettuceConnectivity.isConnected(this.connectionFactory);
 	}
 
 	/**
