@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -1044,18 +1043,8 @@ public final class BenchmarkRunner {
 	 */
 	private synchronized int redisPort() throws IOException {
 		if (this.redis == null) {
-			int port;
-			try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-				port = socket.getLocalPort();
-			}
-			RedisServer server = RedisServer.builder()
-				.port(port)
-				.setting("bind 127.0.0.1")
-				.setting("save \"\"")
-				.setting("appendonly no")
-				.build();
-			server.start();
-			this.redis = server;
+			int port = LocalRedis.freePort();
+			this.redis = LocalRedis.start(port);
 			this.redisPort = port;
 			System.out.println("  redis-server (embedded-redis) on 127.0.0.1:" + port);
 		}
@@ -1324,10 +1313,7 @@ public final class BenchmarkRunner {
 	 * @param extraArgs more arguments, after the side's own (the Redis broker's, say)
 	 */
 	private ServerProcess start(Side side, String label, int run, List<String> extraArgs) throws Exception {
-		int port;
-		try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-			port = socket.getLocalPort();
-		}
+		int port = LocalRedis.freePort();
 		List<String> command = new ArrayList<>();
 		command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
 		command.add("-Xmx" + option("xmx", "2g"));

@@ -2,7 +2,6 @@ package io.github.sisksse.bench;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,9 +45,8 @@ final class RedisThroughput {
 		int seconds = (args.length > 1) ? Integer.parseInt(args[1]) : 10;
 		int size = (args.length > 2) ? Integer.parseInt(args[2]) : 200;
 		String data = "x".repeat(size);
-		int port = freePort();
-		RedisServer server = RedisServer.builder().port(port).setting("save \"\"").setting("appendonly no").build();
-		server.start();
+		int port = LocalRedis.freePort();
+		RedisServer server = LocalRedis.start(port);
 		LettuceConnectionFactory factory = new LettuceConnectionFactory(
 				new RedisStandaloneConfiguration("127.0.0.1", port));
 		factory.afterPropertiesSet();
@@ -155,12 +153,6 @@ final class RedisThroughput {
 		String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
 		String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
 		return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
 	}
 
 }
