@@ -245,8 +245,16 @@ class ReplayTests {
 				await().atMost(WAIT).until(() -> client.data().contains("seen"));
 				lastId = client.lastEventId();
 			}
-			for (int i = 0; i < 10; i++) {
-				this.registry.send("behind", "missed " + i);
+			try (SseClient watcher = connect("/open?id=watcher")) {
+				source("watcher");
+				for (int i = 0; i < 10; i++) {
+					this.registry.send("behind", "missed " + i);
+				}
+				// Delivered in order: once the watcher has its event, the 10 are behind the reconnecting client,
+				// to be replayed. Were it to join first, they would reach it live, 10 into a queue of 3.
+				this.registry.send("watcher", "after the missed ones");
+				await().atMost(WAIT).until(() -> watcher.data().contains("after the missed ones"));
+				source("watcher").close();
 			}
 			try (SseClient back = SseClient.connect(this.port, "/open?id=behind", Map.of("Last-Event-ID", lastId))) {
 				await().atMost(WAIT).until(() -> back.data().size() == 10);
