@@ -16,15 +16,16 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 /**
  * One connection: the facade that the application and the registry call. It composes the {@link OutboundQueue},
  * the {@link ConnectionLifecycle}, the {@link ResponseHeaders}, the {@link ConnectionWriter} (the sink and the
- * writer role) and the {@link ConnectionTimers}; its {@link SourceConnection} is the side that the transport, the
- * timers and the writer report to, and the one that ends the source.
+ * writer role) and the {@link ConnectionTimers}; its {@link SourceIntake} takes what enters it (headers, sends,
+ * the close request, the events queued for it), and its {@link SourceConnection} is the side that the transport,
+ * the timers and the writer report to, and the one that ends the source.
  * <p>
  * <b>Thread safety.</b> The monitor of the connection's private {@link OutboundQueue} is the one lock of the
  * connection (not a lock object of its own, as a broadcast touches every connection and each object is one more
  * cache miss; not this object, which the application holds):
- * it guards the queue, the lifecycle state, the headers and the writer role, whose classes have no lock of their
- * own. It is held only for a few field updates: never while writing, never while running listeners or user
- * callbacks. Senders encode on their own thread and append under the lock.
+ * it guards the queue, the lifecycle state, the close request, the headers and the writer role, whose classes have
+ * no lock of their own. It is held only for a few field updates: never while writing, never while running listeners
+ * or user callbacks. Senders encode on their own thread and append under the lock.
  * <p>
  * <b>Lifecycle.</b> {@code OPEN} accepts events. The first {@link #end} fixes the {@link CloseReason}: a graceful
  * end moves to {@code CLOSING} (what is queued is written, then the response completes), an abrupt one to
@@ -49,6 +50,8 @@ final class DefaultEventSource implements EventSource {
 
 	private final ConnectionTimers timers;
 
+	private final SourceIntake intake;
+
 	/** The connection's queue, and its monitor: the one lock of the connection. */
 	private final OutboundQueue queue;
 
@@ -56,12 +59,7 @@ final class DefaultEventSource implements EventSource {
 
 	private final ConnectionLifecycle lifecycle;
 
-	private final ResponseHeaders headers = new ResponseHeaders();
-
 	private final ConnectionWriter writer;
-
-	/** Whether the application closed this source, which ends once what was sent before is delivered. */
-	private boolean closeRequested;
 
 	private static final AtomicLong SERIALS = new AtomicLong();
 
@@ -97,9 +95,12 @@ final class DefaultEventSource implements EventSource {
 		this.lifecycle = new ConnectionLifecycle(this.queue);
 		// The first write commits the response headers, so the client sees the stream open at once.
 		this.queue.add(Frame.control(settings.openFrame()));
-		this.connection = new SourceConnection(this, settings, host, this.queue, this.lifecycle, this.headers);
+		ResponseHeaders headers = new ResponseHeaders();
+		this.connection = new SourceConnection(this, settings, host, this.queue, this.lifecycle, headers);
 		this.writer = this.connection.writer();
 		this.timers = this.connection.timers();
+		this.intake = new SourceIntake(this, this.queue, this.lifecycle, headers, this.connection,
+				settings.listeners());
 	}
 
 	/**
@@ -123,9 +124,7 @@ final class DefaultEventSource implements EventSource {
 	@Override
 	public EventSource header(String name, String value) {
 		ResponseHeaders.check(name, value);
-		synchronized (this.queue) {
-			this.headers.add(name, value);
-		}
+		this.intake.header(name, value);
 		return this;
 	}
 
@@ -176,26 +175,14 @@ final class DefaultEventSource implements EventSource {
 
 	@Override
 	public boolean isOpen() {
-		synchronized (this.queue) {
-			return this.lifecycle.isOpen() && !this.closeRequested;
-		}
+		return this.intake.isOpen();
 	}
 
 	/**
-	 * The application asked to close this source: it accepts nothing more from the application, and ends when the
-	 * log reaches its close (see {@link Host#close}), appended under this source's lock like its sends.
-	 * @param append appends the close to the log; called with this source's lock held
-	 * @return whether this is the first request and the source is open, and so the close appended
+	 * The application asked to close this source (see {@link Host#close}); see {@link SourceIntake#requestClose}.
 	 */
 	boolean requestClose(Runnable append) {
-		synchronized (this.queue) {
-			if (!this.lifecycle.isOpen() || this.closeRequested) {
-				return false;
-			}
-			append.run();
-			this.closeRequested = true;
-			return true;
-		}
+		return this.intake.requestClose(append);
 	}
 
 	@Override
@@ -272,98 +259,39 @@ final class DefaultEventSource implements EventSource {
 		return "EventSource[" + ((this.identifier != null) ? this.identifier : "anonymous") + "]";
 	}
 
-	// Queueing
+	// Queueing: see SourceIntake
 
 	/**
-	 * The application sends to this source: from now on its headers are fixed, and the event takes its place in
-	 * the log under this source's lock, so that it is either before the source's close in the log or refused.
-	 * @param append appends the event to the log; called with this source's lock held
-	 * @return whether the source was open, and so the event appended
+	 * The application sends to this source; see {@link SourceIntake#sending}.
 	 */
 	boolean sending(Runnable append) {
-		synchronized (this.queue) {
-			if (!this.lifecycle.isOpen() || this.closeRequested) {
-				return false;
-			}
-			append.run();
-			this.headers.sent(true);
-			return true;
-		}
+		return this.intake.sending(append);
 	}
 
 	/**
-	 * Queue an encoded event under this source's lock only, and say what is left to do: the caller must
-	 * {@link #settle} it, with no lock held, because settling may end the source and so run listeners and user
-	 * callbacks. The bytes are never modified, so one array may be queued for many sources.
-	 * @param idLine the {@code id:} line to write first; {@code null} when the event carries the application's id
-	 * @param bytes the event
+	 * Queue an event for the dispatcher, which must then {@link #settle} it; see {@link SourceIntake#enqueue}.
 	 */
-	Offer enqueue(byte @Nullable [] idLine, byte[] bytes) {
-		synchronized (this.queue) {
-			if (!this.lifecycle.isOpen()) {
-				return Offer.CLOSED;
-			}
-			this.headers.sent(false);
-			OutboundQueue.Offer offer = this.queue.offer(idLine, bytes);
-			if (offer == OutboundQueue.Offer.OVERFLOWED) {
-				return Offer.OVERFLOWED;
-			}
-			boolean turn = this.writer.claim();
-			return (offer == OutboundQueue.Offer.DROPPED_OLDEST) ? (turn ? Offer.DROPPED_TURN : Offer.DROPPED)
-					: (turn ? Offer.QUEUED_TURN : Offer.QUEUED);
-		}
+	SourceIntake.Offer enqueue(byte @Nullable [] idLine, byte[] bytes) {
+		return this.intake.enqueue(idLine, bytes);
 	}
 
 	/**
-	 * The second half of {@link #enqueue}, to run with no lock held.
-	 * @return whether the event was queued
+	 * The second half of {@link #enqueue}, to run with no lock held; see {@link SourceIntake#settle}.
 	 */
-	boolean settle(Offer offer) {
-		if (offer == Offer.OVERFLOWED || offer == Offer.DROPPED || offer == Offer.DROPPED_TURN) {
-			this.settings.listeners().notify((listener) -> listener.onOverflow(this));
-		}
-		if (offer == Offer.OVERFLOWED) {
-			end(CloseReason.QUEUE_OVERFLOW, false, false, null, null);
-		}
-		if (offer == Offer.QUEUED_TURN || offer == Offer.DROPPED_TURN) {
-			this.writer.schedule();
-		}
-		return offer != Offer.OVERFLOWED && offer != Offer.CLOSED;
+	boolean settle(SourceIntake.Offer offer) {
+		return this.intake.settle(offer);
 	}
 
 	/**
-	 * What {@link #enqueue} did, and so what {@link #settle} must do.
-	 */
-	enum Offer {
-
-		QUEUED, QUEUED_TURN, DROPPED, DROPPED_TURN, OVERFLOWED, CLOSED
-
-	}
-
-	/**
-	 * Join the log (see {@link Dispatcher#join}): queue the reset event if the client's position was lost, the
-	 * publications it missed, and its new position, ahead of any live event; from then on it receives the
-	 * publications from position {@code liveFrom} of that generation. Nothing is queued once the source is closing,
-	 * so that nothing follows its close event. Called by the dispatcher's thread; not bounded by the queue
-	 * limits, as the log has bounds of its own.
+	 * Join the log (see {@link Dispatcher#join}): queue what the client is owed (see {@link SourceIntake#join});
+	 * from then on it receives the publications from position {@code liveFrom} of that generation. Called by the
+	 * dispatcher's thread.
 	 */
 	void join(List<Publication> missed, byte @Nullable [] reset, byte[] position, int liveGeneration,
 			long liveFrom) {
 		this.liveGeneration = liveGeneration;
 		this.liveFrom = liveFrom;
-		synchronized (this.queue) {
-			if (!this.lifecycle.isOpen()) {
-				return;
-			}
-			if (reset != null) {
-				this.queue.add(Frame.control(reset));
-			}
-			for (Publication event : missed) {
-				this.queue.add(new Frame(event.idLine(), event.frame(), Frame.Kind.REPLAYED));
-			}
-			this.queue.add(Frame.control(position));
-		}
-		this.writer.scheduleIfWork();
+		this.intake.join(missed, reset, position);
 	}
 
 	// Ending

@@ -19,13 +19,13 @@ final class Deliveries {
 
 	private final List<DefaultEventSource> others = new ArrayList<>(0);
 
-	private final List<DefaultEventSource.Offer> otherOffers = new ArrayList<>(0);
+	private final List<SourceIntake.Offer> otherOffers = new ArrayList<>(0);
 
 	/**
 	 * Queue the event for the source, leaving what follows to {@link #settle(WriterPool)}.
 	 */
 	void offer(DefaultEventSource source, byte @Nullable [] idLine, byte[] event) {
-		DefaultEventSource.Offer offer = source.enqueue(idLine, event);
+		SourceIntake.Offer offer = source.enqueue(idLine, event);
 		switch (offer) {
 			case QUEUED, CLOSED -> {
 			}
