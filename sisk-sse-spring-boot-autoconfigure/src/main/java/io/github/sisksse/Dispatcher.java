@@ -1,9 +1,5 @@
 package io.github.sisksse;
 
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -12,14 +8,14 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 /**
  * Reads the {@link EventLog} into this instance's copy, the {@link PublicationLog}, and delivers its entries to this
  * instance's connections, strictly in log order; and joins new connections to the log: a connection that joins at
  * a position is first replayed the entries after it that were meant for it, then receives every later one live,
- * with no gap and no duplicate, because both happen here, between two entries.
+ * with no gap and no duplicate, because both happen here, between two entries (what a joining connection is owed
+ * is its {@link Resumption}'s to find).
  * <p>
  * Delivering is one O(1) enqueue per connection ({@link Deliveries}), on one thread of the dispatcher's own, so
  * that senders never do it (a broadcast to every connection returns once appended) and the writers never wait for
@@ -47,13 +43,9 @@ final class Dispatcher implements EventLog.Reader {
 
 	private final WriterPool writers;
 
-	private final ConnectionSettings connections;
-
-	private final EventEncoder encoder;
-
 	private final boolean siblings;
 
-	private final String resetEventName;
+	private final Resumption resumption;
 
 	/** Whether there may be work: set by whoever adds some, cleared by the dispatcher's thread before it looks. */
 	private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -62,7 +54,7 @@ final class Dispatcher implements EventLog.Reader {
 
 	private volatile boolean running = true;
 
-	private final ConcurrentLinkedQueue<Join> joins = new ConcurrentLinkedQueue<>();
+	private final ConcurrentLinkedQueue<Resumption.Join> joins = new ConcurrentLinkedQueue<>();
 
 	// Touched by the dispatcher's thread only.
 
@@ -80,10 +72,8 @@ final class Dispatcher implements EventLog.Reader {
 		this.targets = targets;
 		this.index = index;
 		this.writers = writers;
-		this.connections = connections;
-		this.encoder = encoder;
 		this.siblings = siblings;
-		this.resetEventName = resetEventName;
+		this.resumption = new Resumption(log, encoder, siblings, resetEventName, connections.listeners());
 		this.thread = new CustomizableThreadFactory("sisk-sse-dispatcher-").newThread(this::loop);
 		this.thread.setDaemon(true);
 	}
@@ -113,7 +103,7 @@ final class Dispatcher implements EventLog.Reader {
 	 * @param reported the {@code Last-Event-ID} its client reported, if any, so that listeners hear of the replay
 	 */
 	void join(DefaultEventSource source, PublicationLog.Resume resume, @Nullable String reported) {
-		this.joins.add(new Join(source, resume, reported));
+		this.joins.add(new Resumption.Join(source, resume, reported));
 		wake();
 	}
 
@@ -186,8 +176,8 @@ final class Dispatcher implements EventLog.Reader {
 		Deliveries deliveries = new Deliveries();
 		try {
 			while (this.running) {
-				for (Join join = this.joins.poll(); join != null; join = this.joins.poll()) {
-					join(join);
+				for (Resumption.Join join = this.joins.poll(); join != null; join = this.joins.poll()) {
+					this.resumption.join(join, this.delivered, this.deliveredGeneration, this.deliveredPosition);
 				}
 				Publication entry = this.log.next(this.delivered);
 				if (entry == null) {
@@ -264,129 +254,6 @@ final class Dispatcher implements EventLog.Reader {
 		if (source.isLive(entry)) {
 			deliveries.offer(source, idLine, entry.frame());
 		}
-	}
-
-	private void join(Join join) {
-		DefaultEventSource source = join.source();
-		try {
-			joinNow(join);
-		}
-		catch (Throwable ex) {
-			// Never leave a connection unjoined, and so silent: it resumes live from here, after the reset event,
-			// or, should even that fail, it ends (its client reconnects).
-			try {
-				logger.warn("Failed to replay what " + source + " missed; it is sent the reset event", ex);
-				source.join(List.of(), resetEvent((join.reported() != null) ? join.reported() : ""),
-						idFrame(this.deliveredGeneration, this.deliveredPosition), this.deliveredGeneration,
-						this.deliveredPosition + 1);
-			}
-			catch (Throwable again) {
-				source.end(CloseReason.ERROR, false, false, null, again);
-			}
-		}
-		if (source.closeAfterJoin) {
-			source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
-		}
-	}
-
-	private void joinNow(Join join) {
-		DefaultEventSource source = join.source();
-		String identifier = Objects.requireNonNull(source.identifier());
-		PublicationLog.Resume resume = join.resume();
-		int generation = resume.generation();
-		long position = resume.after();
-		boolean lost = false;
-		List<Publication> missed = List.of();
-		if (generation == this.deliveredGeneration || this.delivered == 0) {
-			long upTo = (generation == this.deliveredGeneration) ? this.deliveredPosition : 0;
-			if (resume.ownId() != null) {
-				// The application's own id: the newest entry of this stream that carries it.
-				long found = findOwnId(this.log.held(generation, 0, this.delivered, identifier).candidates(),
-						resume.ownId(), source, identifier);
-				lost = found < 0;
-				position = lost ? position : found;
-			}
-			if (position < upTo) {
-				// Behind what was delivered here: replayed, unless some of it was forgotten (then: reload). A
-				// client ahead of this copy of the log (it came from an instance that read further) is replayed
-				// nothing: what it has is passed by when it arrives.
-				PublicationLog.Held held = this.log.held(generation, position, this.delivered, identifier);
-				if (held.isComplete(position, upTo)) {
-					missed = matching(held.candidates(), source, identifier);
-				}
-				else {
-					lost = true;
-				}
-				position = upTo;
-			}
-		}
-		else if (generation < this.deliveredGeneration) {
-			// The log's history was lost since the client connected: it resumes in the new epoch, from scratch.
-			lost = true;
-			generation = this.deliveredGeneration;
-			position = this.deliveredPosition;
-		}
-		byte[] reset = lost ? resetEvent((join.reported() != null) ? join.reported() : "") : null;
-		source.join(missed, reset, idFrame(generation, position), generation, position + 1);
-		String reported = join.reported();
-		if (reported != null && source.isOpen()) {
-			int replayed = lost ? -1 : missed.size();
-			this.connections.listeners().notify((listener) -> listener.onReplay(source, reported, replayed));
-		}
-	}
-
-	private long findOwnId(List<Publication> held, String ownId, DefaultEventSource source, String identifier) {
-		for (int i = held.size() - 1; i >= 0; i--) {
-			Publication entry = held.get(i);
-			if (ownId.equals(entry.ownId()) && replaysTo(entry, source, identifier)) {
-				return entry.position();
-			}
-		}
-		return -1;
-	}
-
-	private List<Publication> matching(List<Publication> held, DefaultEventSource source, String identifier) {
-		List<Publication> matching = new ArrayList<>();
-		for (Publication entry : held) {
-			if (replaysTo(entry, source, identifier)) {
-				matching.add(entry);
-			}
-		}
-		return matching;
-	}
-
-	/**
-	 * Whether a joining connection is owed an entry; an application predicate that fails counts as "no", as it
-	 * does when delivering live.
-	 */
-	private boolean replaysTo(Publication entry, DefaultEventSource source, String identifier) {
-		try {
-			return entry.target().replaysTo(source, identifier, this.siblings);
-		}
-		catch (RuntimeException ex) {
-			logger.warn("Failed to tell whether " + source + " missed " + entry.target(), ex);
-			return false;
-		}
-	}
-
-	private byte[] idFrame(int generation, long position) {
-		return ("id: " + this.log.idOf(generation, position) + "\n\n").getBytes(StandardCharsets.UTF_8);
-	}
-
-	private byte[] resetEvent(String lostId) {
-		try {
-			return this.encoder.encode(ServerSentEvent.builder(lostId).event(this.resetEventName).build());
-		}
-		catch (RuntimeException ex) {
-			return this.encoder.encode(ServerSentEvent.builder("").event(this.resetEventName).build());
-		}
-	}
-
-	/**
-	 * A connection waiting to join.
-	 */
-	private record Join(DefaultEventSource source, PublicationLog.Resume resume,
-			@Nullable String reported) {
 	}
 
 }
