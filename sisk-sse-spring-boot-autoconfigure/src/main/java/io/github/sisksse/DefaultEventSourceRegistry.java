@@ -17,16 +17,13 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.codec.ServerSentEvent;
-import org.springframework.http.converter.HttpMessageConverters;
-import org.springframework.scheduling.TaskScheduler;
-import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 import org.springframework.util.Assert;
 
 /**
  * The registry: a facade over the {@link SourceIndex} (who is connected), the {@link Admission} limits, the
  * {@link Publisher} (sending), the {@link PublicationLog} and its {@link Dispatcher} (delivery in log order, and
- * replay) and the {@link WriterPool}; and the {@link SmartLifecycle} that closes every source at shutdown.
+ * replay) and the {@link WriterPool}, all made by {@link RegistryParts}; and the {@link SmartLifecycle} that closes
+ * every source at shutdown.
  * <p>
  * <b>Thread safety.</b> Every part is thread-safe on its own; this class adds only the order in which it calls
  * them. A source is registered before it joins the log, and the dispatcher passes it by until it has joined, so
@@ -58,7 +55,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 
 	};
 
-	private final EventEncoder encoder;
+	private final RegistryParts parts;
 
 	private final ConnectionSettings connections;
 
@@ -66,21 +63,17 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 
 	private final Admission admission;
 
+	private final Targets targets;
+
 	private final PublicationLog log;
-
-	private final EventLog eventLog;
-
-	private final Targets targets = new Targets();
-
-	private final boolean replay;
 
 	private final Dispatcher dispatcher;
 
-	private final WriterPool writers;
+	private final EventLog eventLog;
 
 	private final Publisher publisher;
 
-	private final @Nullable ThreadPoolTaskScheduler ownScheduler;
+	private final boolean replay;
 
 	private final DuplicateIdentifierPolicy duplicates;
 
@@ -92,60 +85,19 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	private volatile boolean running = true;
 
 	DefaultEventSourceRegistry(EventSourceRegistry.Builder settings) {
-		this.encoder = new EventEncoder((settings.messageConverters != null) ? settings.messageConverters
-				: () -> HttpMessageConverters.forServer().registerDefaults().build());
-		// Encode the configured events once, so that a bad name or message fails now rather than at first use.
-		byte[] ping = this.encoder.ping(settings.pingFormat, settings.pingMessage, settings.pingEventName);
-		byte[] closeEvent = (settings.closeEventName != null) ? this.encoder
-			.encode(ServerSentEvent.builder(settings.closeEventData).event(settings.closeEventName).build()) : null;
-		TaskScheduler scheduler;
-		if (settings.scheduler != null) {
-			scheduler = settings.scheduler;
-			this.ownScheduler = null;
-		}
-		else {
-			ThreadPoolTaskScheduler own = new ThreadPoolTaskScheduler();
-			own.setPoolSize(1);
-			own.setThreadNamePrefix("sisk-sse-scheduler-");
-			own.setDaemon(true);
-			own.setRemoveOnCancelPolicy(true);
-			own.initialize();
-			scheduler = own;
-			this.ownScheduler = own;
-		}
-		this.writers = new WriterPool(settings.writerThreads, settings.writerExecutor, scheduler,
-				settings.writeTimeout);
-		this.retry = settings.retry;
-		this.connections = new ConnectionSettings(scheduler, this.encoder, this.writers,
-				new Listeners(settings.listeners), settings.pingEnabled, settings.pingInterval, ping,
-				settings.pingResetsWaitForFail, settings.waitForFail, settings.maxLifetime, settings.bindTimeout,
-				(this.retry != null) ? EventEncoder.retry(this.retry) : EventEncoder.comment(""), closeEvent,
-				settings.queueMaxEvents, settings.queueMaxBytes, settings.overflow);
-		this.duplicates = settings.duplicateIdentifier;
-		this.index = new SourceIndex(settings.duplicateIdentifier);
-		this.admission = new Admission(settings.maxConnections, settings.maxConnectionsPerClient,
-				(this.retry != null) ? this.retry : Duration.ofSeconds(5));
-		this.replay = settings.replay;
-		this.log = this.replay ? new PublicationLog(settings.replayMaxEvents, settings.replayMaxBytes,
-				settings.replayMaxAge) : new PublicationLog(0, 0, Duration.ZERO);
-		this.dispatcher = new Dispatcher(this.log, this.targets, this.index, this.writers, this.connections,
-				this.encoder, settings.duplicateIdentifier == DuplicateIdentifierPolicy.ALLOW, settings.resetEventName);
-		this.eventLog = (settings.eventLog != null) ? settings.eventLog : new InMemoryEventLog();
-		this.publisher = new Publisher(this.encoder, this.index, this.eventLog, this.targets, this.dispatcher,
-				scheduler);
-		this.dispatcher.start();
-		try {
-			this.eventLog.start(this.dispatcher, this.index::presence);
-		}
-		catch (RuntimeException | Error ex) {
-			// No registry, so no destroy(): release the threads it started.
-			this.dispatcher.stop();
-			this.writers.stop();
-			if (this.ownScheduler != null) {
-				this.ownScheduler.destroy();
-			}
-			throw ex;
-		}
+		RegistryParts parts = RegistryParts.start(settings);
+		this.parts = parts;
+		this.connections = parts.connections();
+		this.index = parts.index();
+		this.admission = parts.admission();
+		this.targets = parts.targets();
+		this.log = parts.log();
+		this.dispatcher = parts.dispatcher();
+		this.eventLog = parts.eventLog();
+		this.publisher = parts.publisher();
+		this.replay = parts.replay();
+		this.duplicates = parts.duplicates();
+		this.retry = parts.retry();
 	}
 
 	@Override
@@ -388,12 +340,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		// Whatever did not finish writing in time is ended now, and the turns still queued are abandoned:
 		// completing a response never blocks.
 		List.copyOf(this.unfinished).forEach((source) -> source.end(CloseReason.SHUTDOWN, false, false, null, null));
-		this.dispatcher.stop();
-		this.writers.stop();
-		this.eventLog.stop();
-		if (this.ownScheduler != null) {
-			this.ownScheduler.destroy();
-		}
+		this.parts.stop();
 	}
 
 }
