@@ -5,11 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import org.jspecify.annotations.Nullable;
@@ -32,10 +27,6 @@ import org.springframework.util.Assert;
 final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEventSource.Host, SmartLifecycle,
 		DisposableBean {
 
-	private static final long SHUTDOWN_WAIT_MILLIS = 5000;
-
-	private static final Duration SHUTDOWN_RETRY_SPREAD = Duration.ofSeconds(30);
-
 	/** The host of a source that is never registered. */
 	private static final DefaultEventSource.Host DETACHED = new DefaultEventSource.Host() {
 
@@ -54,8 +45,6 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		}
 
 	};
-
-	private final RegistryParts parts;
 
 	private final ConnectionSettings connections;
 
@@ -77,16 +66,10 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 
 	private final DuplicateIdentifierPolicy duplicates;
 
-	private final @Nullable Duration retry;
-
-	/** Every source until it has ended, including those still writing their last events after leaving the index. */
-	private final Set<DefaultEventSource> unfinished = ConcurrentHashMap.newKeySet();
-
-	private volatile boolean running = true;
+	private final RegistryLifecycle lifecycle;
 
 	DefaultEventSourceRegistry(EventSourceRegistry.Builder settings) {
 		RegistryParts parts = RegistryParts.start(settings);
-		this.parts = parts;
 		this.connections = parts.connections();
 		this.index = parts.index();
 		this.admission = parts.admission();
@@ -97,12 +80,12 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		this.publisher = parts.publisher();
 		this.replay = parts.replay();
 		this.duplicates = parts.duplicates();
-		this.retry = parts.retry();
+		this.lifecycle = new RegistryLifecycle(parts);
 	}
 
 	@Override
 	public EventSource open() {
-		checkRunning();
+		this.lifecycle.checkRunning();
 		if (CurrentRequest.isHead()) {
 			return detached(null);
 		}
@@ -115,13 +98,14 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 				this.log.resume(null));
 		this.targets.opened(source);
 		this.index.addAnonymous(source);
-		return started(source);
+		this.lifecycle.started(source);
+		return source;
 	}
 
 	@Override
 	public EventSource open(String identifier) {
 		Assert.notNull(identifier, "Event source identifier must not be null");
-		checkRunning();
+		this.lifecycle.checkRunning();
 		if (CurrentRequest.isHead()) {
 			return detached(identifier);
 		}
@@ -178,11 +162,11 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 			}
 			old.end(CloseReason.REPLACED, true, true, null, null);
 		}
-		EventSource opened = started(source);
+		this.lifecycle.started(source);
 		if (this.replay) {
 			this.dispatcher.join(source, resume, lastEventId);
 		}
-		return opened;
+		return source;
 	}
 
 	/**
@@ -193,25 +177,6 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 		DefaultEventSource source = new DefaultEventSource(identifier, null, this.connections, DETACHED, null);
 		source.end(CloseReason.CLIENT_GONE, false, false, null, null);
 		return source;
-	}
-
-	private EventSource started(DefaultEventSource source) {
-		this.unfinished.add(source);
-		source.whenClosed().whenComplete((reason, ex) -> this.unfinished.remove(source));
-		source.start();
-		CurrentRequest.onHandlerEnd(source);
-		if (!this.running) {
-			// Lost a race with stop(): it may not have seen this source.
-			source.end(CloseReason.SHUTDOWN, true, true, null, null);
-		}
-		return source;
-	}
-
-	private void checkRunning() {
-		if (!this.running) {
-			throw new EventSourceRejectedException(HttpStatus.SERVICE_UNAVAILABLE,
-					"The event source registry is stopped");
-		}
 	}
 
 	// Sending
@@ -294,7 +259,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 
 	@Override
 	public void start() {
-		this.running = true;
+		this.lifecycle.start();
 	}
 
 	/**
@@ -303,44 +268,22 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	 */
 	@Override
 	public void stop(Runnable callback) {
-		this.running = false;
-		List<DefaultEventSource> sources = List.copyOf(this.unfinished);
-		CompletableFuture<?>[] ended = new CompletableFuture<?>[sources.size()];
-		long base = (this.retry != null) ? this.retry.toMillis() : 3000;
-		for (int i = 0; i < ended.length; i++) {
-			ended[i] = sources.get(i).whenClosed();
-			// Spread the reconnections of thousands of clients over half a minute instead of one second.
-			long retryMillis = base + ThreadLocalRandom.current().nextLong(SHUTDOWN_RETRY_SPREAD.toMillis());
-			// A source no handler returned yet has nowhere to write its close event: it ends at once.
-			sources.get(i).end(CloseReason.SHUTDOWN, sources.get(i).isBound(), true,
-					EventEncoder.retry(Duration.ofMillis(retryMillis)), null);
-		}
-		CompletableFuture.allOf(ended)
-			.completeOnTimeout(null, SHUTDOWN_WAIT_MILLIS, TimeUnit.MILLISECONDS)
-			.whenComplete((result, ex) -> callback.run());
+		this.lifecycle.stop(callback);
 	}
 
 	@Override
 	public void stop() {
-		CompletableFuture<Void> stopped = new CompletableFuture<>();
-		stop(() -> stopped.complete(null));
-		stopped.join();
+		this.lifecycle.stop();
 	}
 
 	@Override
 	public boolean isRunning() {
-		return this.running;
+		return this.lifecycle.isRunning();
 	}
 
 	@Override
 	public void destroy() {
-		if (this.running) {
-			stop();
-		}
-		// Whatever did not finish writing in time is ended now, and the turns still queued are abandoned:
-		// completing a response never blocks.
-		List.copyOf(this.unfinished).forEach((source) -> source.end(CloseReason.SHUTDOWN, false, false, null, null));
-		this.parts.stop();
+		this.lifecycle.destroy();
 	}
 
 }
