@@ -1,265 +1,58 @@
 package io.github.sisksse;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-
-import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.codec.ServerSentEvent;
-import org.springframework.http.converter.HttpMessageConverters;
-import org.springframework.scheduling.TaskScheduler;
-import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 import org.springframework.util.Assert;
 
 /**
- * The registry: a facade over the {@link SourceIndex} (who is connected), the {@link Admission} limits, the
- * {@link Publisher} (sending), the {@link PublicationLog} and its {@link Dispatcher} (delivery in log order, and
- * replay) and the {@link WriterPool}; and the {@link SmartLifecycle} that closes every source at shutdown.
+ * The registry: a facade over its parts, made and started by {@link RegistryParts}. The {@link Gate} opens
+ * sources (admission, registration in the {@link SourceIndex}, replacement, joining the log) and releases them; the
+ * {@link Publisher} sends through the {@link EventLog}, which the {@link Dispatcher} delivers in log order; the
+ * {@link RegistryLifecycle} is the {@link SmartLifecycle} that closes every source at shutdown.
  * <p>
- * <b>Thread safety.</b> Every part is thread-safe on its own; this class adds only the order in which it calls
- * them. A source is registered before it joins the log, and the dispatcher passes it by until it has joined, so
- * that a reconnecting client is replayed what it missed, then receives the rest live, with nothing in between.
+ * <b>Thread safety.</b> Every part is thread-safe on its own, and the order of the calls between them is kept by
+ * the {@link Gate} (opening) and the {@link RegistryLifecycle} (shutdown); this class only delegates, and keeps no
+ * state of its own. It is the host of the sources it opens: their calls go to the part concerned.
  */
 final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEventSource.Host, SmartLifecycle,
 		DisposableBean {
-
-	private static final long SHUTDOWN_WAIT_MILLIS = 5000;
-
-	private static final Duration SHUTDOWN_RETRY_SPREAD = Duration.ofSeconds(30);
-
-	/** The host of a source that is never registered. */
-	private static final DefaultEventSource.Host DETACHED = new DefaultEventSource.Host() {
-
-		@Override
-		public boolean sendFrom(DefaultEventSource source, Object data) {
-			return false;
-		}
-
-		@Override
-		public void ended(DefaultEventSource source) {
-		}
-
-		@Override
-		public void close(DefaultEventSource source) {
-			source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
-		}
-
-	};
-
-	private final EventEncoder encoder;
-
-	private final ConnectionSettings connections;
 
 	private final SourceIndex index;
 
 	private final Admission admission;
 
-	private final PublicationLog log;
-
 	private final EventLog eventLog;
-
-	private final Targets targets = new Targets();
-
-	private final boolean replay;
-
-	private final Dispatcher dispatcher;
-
-	private final WriterPool writers;
 
 	private final Publisher publisher;
 
-	private final @Nullable ThreadPoolTaskScheduler ownScheduler;
+	private final RegistryLifecycle lifecycle;
 
-	private final DuplicateIdentifierPolicy duplicates;
-
-	private final @Nullable Duration retry;
-
-	/** Every source until it has ended, including those still writing their last events after leaving the index. */
-	private final Set<DefaultEventSource> unfinished = ConcurrentHashMap.newKeySet();
-
-	private volatile boolean running = true;
+	private final Gate gate;
 
 	DefaultEventSourceRegistry(EventSourceRegistry.Builder settings) {
-		this.encoder = new EventEncoder((settings.messageConverters != null) ? settings.messageConverters
-				: () -> HttpMessageConverters.forServer().registerDefaults().build());
-		// Encode the configured events once, so that a bad name or message fails now rather than at first use.
-		byte[] ping = this.encoder.ping(settings.pingFormat, settings.pingMessage, settings.pingEventName);
-		byte[] closeEvent = (settings.closeEventName != null) ? this.encoder
-			.encode(ServerSentEvent.builder(settings.closeEventData).event(settings.closeEventName).build()) : null;
-		TaskScheduler scheduler;
-		if (settings.scheduler != null) {
-			scheduler = settings.scheduler;
-			this.ownScheduler = null;
-		}
-		else {
-			ThreadPoolTaskScheduler own = new ThreadPoolTaskScheduler();
-			own.setPoolSize(1);
-			own.setThreadNamePrefix("sisk-sse-scheduler-");
-			own.setDaemon(true);
-			own.setRemoveOnCancelPolicy(true);
-			own.initialize();
-			scheduler = own;
-			this.ownScheduler = own;
-		}
-		this.writers = new WriterPool(settings.writerThreads, settings.writerExecutor, scheduler,
-				settings.writeTimeout);
-		this.retry = settings.retry;
-		this.connections = new ConnectionSettings(scheduler, this.encoder, this.writers,
-				new Listeners(settings.listeners), settings.pingEnabled, settings.pingInterval, ping,
-				settings.pingResetsWaitForFail, settings.waitForFail, settings.maxLifetime, settings.bindTimeout,
-				(this.retry != null) ? EventEncoder.retry(this.retry) : EventEncoder.comment(""), closeEvent,
-				settings.queueMaxEvents, settings.queueMaxBytes, settings.overflow);
-		this.duplicates = settings.duplicateIdentifier;
-		this.index = new SourceIndex(settings.duplicateIdentifier);
-		this.admission = new Admission(settings.maxConnections, settings.maxConnectionsPerClient,
-				(this.retry != null) ? this.retry : Duration.ofSeconds(5));
-		this.replay = settings.replay;
-		this.log = this.replay ? new PublicationLog(settings.replayMaxEvents, settings.replayMaxBytes,
-				settings.replayMaxAge) : new PublicationLog(0, 0, Duration.ZERO);
-		this.dispatcher = new Dispatcher(this.log, this.targets, this.index, this.writers, this.connections,
-				this.encoder, settings.duplicateIdentifier == DuplicateIdentifierPolicy.ALLOW, settings.resetEventName);
-		this.eventLog = (settings.eventLog != null) ? settings.eventLog : new InMemoryEventLog();
-		this.publisher = new Publisher(this.encoder, this.index, this.eventLog, this.targets, this.dispatcher,
-				scheduler);
-		this.dispatcher.start();
-		try {
-			this.eventLog.start(this.dispatcher, this.index::presence);
-		}
-		catch (RuntimeException | Error ex) {
-			// No registry, so no destroy(): release the threads it started.
-			this.dispatcher.stop();
-			this.writers.stop();
-			if (this.ownScheduler != null) {
-				this.ownScheduler.destroy();
-			}
-			throw ex;
-		}
+		RegistryParts parts = RegistryParts.start(settings);
+		this.index = parts.index();
+		this.admission = parts.admission();
+		this.eventLog = parts.eventLog();
+		this.publisher = parts.publisher();
+		this.lifecycle = new RegistryLifecycle(parts);
+		this.gate = new Gate(parts, this.lifecycle, this);
 	}
 
 	@Override
 	public EventSource open() {
-		checkRunning();
-		if (CurrentRequest.isHead()) {
-			return detached(null);
-		}
-		String address = CurrentRequest.remoteAddress();
-		EventSourceRejectedException refused = this.admission.tryAcquire(address);
-		if (refused != null) {
-			throw refused;
-		}
-		DefaultEventSource source = new DefaultEventSource(null, address, this.connections, this,
-				this.log.resume(null));
-		this.targets.opened(source);
-		this.index.addAnonymous(source);
-		return started(source);
+		return this.gate.open();
 	}
 
 	@Override
 	public EventSource open(String identifier) {
 		Assert.notNull(identifier, "Event source identifier must not be null");
-		checkRunning();
-		if (CurrentRequest.isHead()) {
-			return detached(identifier);
-		}
-		String address = CurrentRequest.remoteAddress();
-		EventSourceRejectedException refused = this.admission.tryAcquire(address);
-		boolean takeOver = false;
-		boolean sameClient = false;
-		if (refused != null) {
-			// At a limit, a client reconnecting to its stream may take over the place of the source it replaces:
-			// all of it if it is the same client, else the global place only, within its own per-client limit.
-			List<DefaultEventSource> live = this.index.sources(identifier);
-			if (this.duplicates != DuplicateIdentifierPolicy.REPLACE || live.isEmpty()) {
-				throw refused;
-			}
-			sameClient = Objects.equals(address, live.get(live.size() - 1).remoteAddress());
-			if (!sameClient) {
-				EventSourceRejectedException perClient = Admission.isGlobal(refused)
-						? this.admission.tryAcquireForClient(address) : refused;
-				if (perClient != null) {
-					throw perClient;
-				}
-			}
-			takeOver = true;
-		}
-		// Where the client was, read before the source can receive anything: what follows is replayed or live.
-		String lastEventId = this.replay ? CurrentRequest.lastEventId() : null;
-		PublicationLog.Resume resume = this.log.resume(lastEventId);
-		DefaultEventSource source = new DefaultEventSource(identifier, address, this.connections, this,
-				this.replay ? null : resume);
-		this.targets.opened(source);
-		SourceIndex.Registration registration = this.index.register(identifier, source, takeOver);
-		if (registration.refused()) {
-			this.targets.ended(source);
-			if (takeOver) {
-				if (!sameClient) {
-					this.admission.releaseForClient(address);
-				}
-				throw Objects.requireNonNull(refused);
-			}
-			this.admission.release(address);
-			throw new EventSourceRejectedException(HttpStatus.CONFLICT,
-					"An event source with identifier '" + identifier + "' is already open");
-		}
-		List<DefaultEventSource> replaced = registration.replaced();
-		for (int i = 0; i < replaced.size(); i++) {
-			DefaultEventSource old = replaced.get(i);
-			// It left the index here, so its own removal will not find it: its place goes to the new source, or is
-			// released.
-			if (takeOver && i == 0) {
-				this.admission.handOver(old.remoteAddress(), address, sameClient);
-			}
-			else {
-				this.admission.release(old.remoteAddress());
-			}
-			old.end(CloseReason.REPLACED, true, true, null, null);
-		}
-		EventSource opened = started(source);
-		if (this.replay) {
-			this.dispatcher.join(source, resume, lastEventId);
-		}
-		return opened;
-	}
-
-	/**
-	 * A source for a {@code HEAD} request: the response carries the stream's headers only, so it is ended at once
-	 * and never registered, counted or written to.
-	 */
-	private EventSource detached(@Nullable String identifier) {
-		DefaultEventSource source = new DefaultEventSource(identifier, null, this.connections, DETACHED, null);
-		source.end(CloseReason.CLIENT_GONE, false, false, null, null);
-		return source;
-	}
-
-	private EventSource started(DefaultEventSource source) {
-		this.unfinished.add(source);
-		source.whenClosed().whenComplete((reason, ex) -> this.unfinished.remove(source));
-		source.start();
-		CurrentRequest.onHandlerEnd(source);
-		if (!this.running) {
-			// Lost a race with stop(): it may not have seen this source.
-			source.end(CloseReason.SHUTDOWN, true, true, null, null);
-		}
-		return source;
-	}
-
-	private void checkRunning() {
-		if (!this.running) {
-			throw new EventSourceRejectedException(HttpStatus.SERVICE_UNAVAILABLE,
-					"The event source registry is stopped");
-		}
+		return this.gate.open(identifier);
 	}
 
 	// Sending
@@ -298,10 +91,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 
 	@Override
 	public void ended(DefaultEventSource source) {
-		this.targets.ended(source);
-		if (this.index.remove(source)) {
-			this.admission.release(source.remoteAddress());
-		}
+		this.gate.ended(source);
 	}
 
 	// Lookup
@@ -342,7 +132,7 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 
 	@Override
 	public void start() {
-		this.running = true;
+		this.lifecycle.start();
 	}
 
 	/**
@@ -351,49 +141,22 @@ final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEv
 	 */
 	@Override
 	public void stop(Runnable callback) {
-		this.running = false;
-		List<DefaultEventSource> sources = List.copyOf(this.unfinished);
-		CompletableFuture<?>[] ended = new CompletableFuture<?>[sources.size()];
-		long base = (this.retry != null) ? this.retry.toMillis() : 3000;
-		for (int i = 0; i < ended.length; i++) {
-			ended[i] = sources.get(i).whenClosed();
-			// Spread the reconnections of thousands of clients over half a minute instead of one second.
-			long retryMillis = base + ThreadLocalRandom.current().nextLong(SHUTDOWN_RETRY_SPREAD.toMillis());
-			// A source no handler returned yet has nowhere to write its close event: it ends at once.
-			sources.get(i).end(CloseReason.SHUTDOWN, sources.get(i).isBound(), true,
-					EventEncoder.retry(Duration.ofMillis(retryMillis)), null);
-		}
-		CompletableFuture.allOf(ended)
-			.completeOnTimeout(null, SHUTDOWN_WAIT_MILLIS, TimeUnit.MILLISECONDS)
-			.whenComplete((result, ex) -> callback.run());
+		this.lifecycle.stop(callback);
 	}
 
 	@Override
 	public void stop() {
-		CompletableFuture<Void> stopped = new CompletableFuture<>();
-		stop(() -> stopped.complete(null));
-		stopped.join();
+		this.lifecycle.stop();
 	}
 
 	@Override
 	public boolean isRunning() {
-		return this.running;
+		return this.lifecycle.isRunning();
 	}
 
 	@Override
 	public void destroy() {
-		if (this.running) {
-			stop();
-		}
-		// Whatever did not finish writing in time is ended now, and the turns still queued are abandoned:
-		// completing a response never blocks.
-		List.copyOf(this.unfinished).forEach((source) -> source.end(CloseReason.SHUTDOWN, false, false, null, null));
-		this.dispatcher.stop();
-		this.writers.stop();
-		this.eventLog.stop();
-		if (this.ownScheduler != null) {
-			this.ownScheduler.destroy();
-		}
+		this.lifecycle.destroy();
 	}
 
 }
