@@ -42,7 +42,7 @@ final class DefaultEventSource implements EventSource {
 
 	private final ConnectionSettings settings;
 
-	private final Host host;
+	private final SourceHost host;
 
 	private final SourceEmitter emitter = new SourceEmitter(this);
 
@@ -84,7 +84,7 @@ final class DefaultEventSource implements EventSource {
 	 * the log (see {@link Dispatcher#join}) before it receives anything
 	 */
 	DefaultEventSource(@Nullable String identifier, @Nullable String remoteAddress, ConnectionSettings settings,
-			Host host, PublicationLog.@Nullable Resume start) {
+			SourceHost host, PublicationLog.@Nullable Resume start) {
 		this.liveGeneration = (start != null) ? start.generation() : Integer.MAX_VALUE;
 		this.liveFrom = (start != null) ? start.after() + 1 : 0;
 		this.identifier = identifier;
@@ -179,7 +179,7 @@ final class DefaultEventSource implements EventSource {
 	}
 
 	/**
-	 * The application asked to close this source (see {@link Host#close}); see {@link SourceIntake#requestClose}.
+	 * The application asked to close this source (see {@link SourceHost#close}); see {@link SourceIntake#requestClose}.
 	 */
 	boolean requestClose(Runnable append) {
 		return this.intake.requestClose(append);
@@ -310,29 +310,6 @@ final class DefaultEventSource implements EventSource {
 	 */
 	void requestEnded() {
 		this.connection.bindDeadlinePassed();
-	}
-
-	/**
-	 * What a source needs of its registry; implemented by the registry, so that the connection does not depend on
-	 * it.
-	 */
-	interface Host {
-
-		/**
-		 * Send from this source, through the log, so that it keeps its place among the other publications.
-		 */
-		boolean sendFrom(DefaultEventSource source, Object data);
-
-		/**
-		 * The source ended: forget it and release its place. Called once per end call; must be idempotent.
-		 */
-		void ended(DefaultEventSource source);
-
-		/**
-		 * The application closes the source: end it gracefully once what was sent to it before is delivered.
-		 */
-		void close(DefaultEventSource source);
-
 	}
 
 }

@@ -19,7 +19,7 @@ import org.springframework.util.Assert;
  * the {@link Gate} (opening) and the {@link RegistryLifecycle} (shutdown); this class only delegates, and keeps no
  * state of its own. It is the host of the sources it opens: their calls go to the part concerned.
  */
-final class DefaultEventSourceRegistry implements EventSourceRegistry, DefaultEventSource.Host, SmartLifecycle,
+final class DefaultEventSourceRegistry implements EventSourceRegistry, SourceHost, SmartLifecycle,
 		DisposableBean {
 
 	private final SourceIndex index;

@@ -25,7 +25,7 @@ import org.springframework.http.HttpStatus;
 final class Gate {
 
 	/** The host of a source that is never registered. */
-	private static final DefaultEventSource.Host DETACHED = new DefaultEventSource.Host() {
+	private static final SourceHost DETACHED = new SourceHost() {
 
 		@Override
 		public boolean sendFrom(DefaultEventSource source, Object data) {
@@ -61,7 +61,7 @@ final class Gate {
 
 	private final RegistryLifecycle lifecycle;
 
-	private final DefaultEventSource.Host host;
+	private final SourceHost host;
 
 	/**
 	 * Create a gate.
@@ -69,7 +69,7 @@ final class Gate {
 	 * @param lifecycle starts the sources and refuses new ones once stopped
 	 * @param host the host of the registered sources, which they call; the gate does not
 	 */
-	Gate(RegistryParts parts, RegistryLifecycle lifecycle, DefaultEventSource.Host host) {
+	Gate(RegistryParts parts, RegistryLifecycle lifecycle, SourceHost host) {
 		this.connections = parts.connections();
 		this.index = parts.index();
 		this.admission = parts.admission();
@@ -182,7 +182,7 @@ final class Gate {
 	}
 
 	/**
-	 * Forget an ended source and release its place, as {@link DefaultEventSource.Host#ended}: only if it was still
+	 * Forget an ended source and release its place, as {@link SourceHost#ended}: only if it was still
 	 * in the index, since a replaced source's place was handed over or released when it left it.
 	 */
 	void ended(DefaultEventSource source) {

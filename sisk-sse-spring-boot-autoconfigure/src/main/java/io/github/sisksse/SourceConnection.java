@@ -27,7 +27,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 
 	private final ConnectionSettings settings;
 
-	private final DefaultEventSource.Host host;
+	private final SourceHost host;
 
 	private final OutboundQueue queue;
 
@@ -53,7 +53,7 @@ final class SourceConnection implements EventSourceConnection, ConnectionTimers.
 
 	private volatile long eventsWritten;
 
-	SourceConnection(DefaultEventSource source, ConnectionSettings settings, DefaultEventSource.Host host,
+	SourceConnection(DefaultEventSource source, ConnectionSettings settings, SourceHost host,
 			OutboundQueue queue, ConnectionLifecycle lifecycle, ResponseHeaders headers) {
 		this.source = source;
 		this.settings = settings;

@@ -27,7 +27,7 @@ class GateTests {
 
 	private Gate gate;
 
-	private final DefaultEventSource.Host host = new DefaultEventSource.Host() {
+	private final SourceHost host = new SourceHost() {
 
 		@Override
 		public boolean sendFrom(DefaultEventSource source, Object data) {

@@ -28,7 +28,7 @@ class RegistryLifecycleTests {
 
 	private final RegistryLifecycle lifecycle = new RegistryLifecycle(this.parts);
 
-	private final DefaultEventSource.Host host = new DefaultEventSource.Host() {
+	private final SourceHost host = new SourceHost() {
 
 		@Override
 		public boolean sendFrom(DefaultEventSource source, Object data) {
