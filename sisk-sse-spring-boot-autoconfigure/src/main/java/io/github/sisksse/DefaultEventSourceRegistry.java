@@ -13,7 +13,7 @@ import org.springframework.util.Assert;
  * The registry: a facade over its parts, made and started by {@link RegistryParts}. The {@link Gate} opens
  * sources (admission, registration in the {@link SourceIndex}, replacement, joining the log) and releases them; the
  * {@link Publisher} sends through the {@link EventLog}, which the {@link Dispatcher} delivers in log order; the
- * {@link RegistryLifecycle} is the {@link SmartLifecycle} that closes every source at shutdown.
+ * {@link RegistryLifecycle} closes every source at shutdown, for this class's {@link SmartLifecycle} methods.
  * <p>
  * <b>Thread safety.</b> Every part is thread-safe on its own, and the order of the calls between them is kept by
  * the {@link Gate} (opening) and the {@link RegistryLifecycle} (shutdown); this class only delegates, and keeps no

@@ -98,7 +98,7 @@ final class Dispatcher implements EventLog.Reader {
 	/**
 	 * Join a connection to the log after the given position: it is replayed the entries after it meant for it,
 	 * then receives the later ones live. Until then the dispatcher passes it by.
-	 * @param source the connection, created with {@code joining} set
+	 * @param source the connection, created with no live position: the dispatcher passes it by until it has joined
 	 * @param resume where its client resumes
 	 * @param reported the {@code Last-Event-ID} its client reported, if any, so that listeners hear of the replay
 	 */

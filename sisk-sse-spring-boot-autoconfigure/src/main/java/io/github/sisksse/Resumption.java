@@ -21,7 +21,7 @@ import org.springframework.http.codec.ServerSentEvent;
  * <b>Thread safety.</b> None of its own, and none needed: it is called by the dispatcher's thread only, which
  * passes it how far it has delivered (kept in fields of the dispatcher's, touched by that thread only), and its
  * own fields are final. The log has its own lock, held only while it copies out what it holds; each connection's
- * is taken by {@link DefaultEventSource#join} to queue the frames. No lock is held while an application's
+ * is taken by {@link SourceIntake#join} to queue the frames. No lock is held while an application's
  * predicate, a listener or the ending of a connection runs.
  */
 final class Resumption {
