@@ -447,7 +447,7 @@ public final class BenchmarkRunner {
 			}
 			Thread.sleep(500);
 			int expected = client.streaming.get();
-			FanoutRounds result = fanoutRounds(server.address, client, expected, rounds);
+			FanoutRounds result = fanoutRounds(server.address, client, expected, rounds, server.process().pid());
 			double p50 = result.p50();
 			double p99 = result.p99();
 			double callP50 = percentile(result.callSamples(), 50);
@@ -455,17 +455,25 @@ public final class BenchmarkRunner {
 					"  fan-out to %d clients: p50 %.1f ms, p99 %.1f ms; in the server, %s p50 %.2f ms (%d rounds, %d timed out, %d closed)%n",
 					expected, p50, p99, side.control() ? "send loop" : "registry.broadcast call", callP50,
 					result.samples().size(), result.timeouts(), client.closedWhileStreaming.get());
+			// What the round cost the machine: with 2 cores, half the sum is the least time a round can take.
+			System.out.printf("  CPU per round: server %.1f ms, load client %.1f ms (together on %d cores: %.1f ms)%n",
+					result.serverCpuMillis(), result.clientCpuMillis(), Runtime.getRuntime().availableProcessors(),
+					(result.serverCpuMillis() + result.clientCpuMillis()) / Runtime.getRuntime().availableProcessors());
 			record("fan-out to " + n + " p50 (ms)", side, p50);
 			record("fan-out to " + n + " p99 (ms)", side, p99);
 			record("fan-out to " + n + ": broadcast call (control: send loop) p50 (ms)", side, callP50);
+			record("fan-out to " + n + ": server CPU per round (ms)", side, result.serverCpuMillis());
+			record("fan-out to " + n + ": load client CPU per round (ms)", side, result.clientCpuMillis());
 		}
 	}
 
 	/**
 	 * What {@link #fanoutRounds} measured: per round, the time from sending the broadcast to the last client's
-	 * receipt of it, and the time inside the server's broadcast call.
+	 * receipt of it, and the time inside the server's broadcast call; and the CPU time per measured round of the
+	 * server's process and of this one (the load client), NaN where /proc cannot tell.
 	 */
-	private record FanoutRounds(List<Double> samples, List<Double> callSamples, int timeouts) {
+	private record FanoutRounds(List<Double> samples, List<Double> callSamples, int timeouts, double serverCpuMillis,
+			double clientCpuMillis) {
 
 		double p50() {
 			return percentile(this.samples, 50);
@@ -481,13 +489,21 @@ public final class BenchmarkRunner {
 	 * 3 warm-up rounds, then {@code rounds} rounds of {@code POST /broadcast?count=1&size=64} to {@code via}: each
 	 * measures the time from sending the POST to the moment the last of the {@code expected} clients received that
 	 * event (clients the server closed meanwhile count as done); 30 s at most per round, 50 ms between rounds.
+	 * @param serverPid the server whose CPU time to report (the one {@code via} reaches)
 	 */
-	private static FanoutRounds fanoutRounds(InetSocketAddress via, LoadClient client, int expected, int rounds)
-			throws Exception {
+	private static FanoutRounds fanoutRounds(InetSocketAddress via, LoadClient client, int expected, int rounds,
+			long serverPid) throws Exception {
 		List<Double> samples = new ArrayList<>();
 		List<Double> callSamples = new ArrayList<>();
 		int timeouts = 0;
+		long serverCpu = 0;
+		long clientCpu = 0;
 		for (int i = -3; i < rounds; i++) {
+			if (i == 0) {
+				// After the warm-up; the pauses between rounds cost next to nothing.
+				serverCpu = cpuOf(serverPid);
+				clientCpu = ProcessCpu.ofThisJvm();
+			}
 			client.expectMore(1);
 			Http.Response response = Http.request(via, "POST", "/broadcast?count=1&size=64", 60_000);
 			boolean done = LoadClient.await(
@@ -502,7 +518,22 @@ public final class BenchmarkRunner {
 			}
 			Thread.sleep(50);
 		}
-		return new FanoutRounds(samples, callSamples, timeouts);
+		return new FanoutRounds(samples, callSamples, timeouts, millisPerRound(serverCpu, cpuOf(serverPid), rounds),
+				millisPerRound(clientCpu, ProcessCpu.ofThisJvm(), rounds));
+	}
+
+	/** A process's CPU time in nanoseconds, or -1 where /proc cannot tell. */
+	private static long cpuOf(long pid) {
+		try {
+			return ProcessCpu.of(pid);
+		}
+		catch (IOException | RuntimeException ex) {
+			return -1;
+		}
+	}
+
+	private static double millisPerRound(long before, long after, int rounds) {
+		return (before < 0 || after < 0 || rounds <= 0) ? Double.NaN : (after - before) / 1e6 / rounds;
 	}
 
 	private void throughput(Side side, ServerProcess server, LoadClient client) throws Exception {
@@ -846,7 +877,8 @@ public final class BenchmarkRunner {
 			}
 			Thread.sleep(500);
 			int expected = client.streaming.get();
-			FanoutRounds result = fanoutRounds(servers.get(0).address, client, expected, rounds);
+			FanoutRounds result = fanoutRounds(servers.get(0).address, client, expected, rounds,
+					servers.get(0).process().pid());
 			System.out.printf(Locale.ROOT,
 					"  fan-out to %d clients on %d instance(s): p50 %.1f ms, p99 %.1f ms; broadcast call p50 %.2f ms (%d rounds, %d timed out, %d closed)%n",
 					expected, servers.size(), result.p50(), result.p99(), percentile(result.callSamples(), 50),

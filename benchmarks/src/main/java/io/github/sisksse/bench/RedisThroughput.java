@@ -1,9 +1,5 @@
 package io.github.sisksse.bench;
 
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -105,8 +101,8 @@ final class RedisThroughput {
 			worker.start();
 			workers.add(worker);
 		}
-		long jvmCpu = jvmCpuNanos();
-		long redisCpu = redisCpuNanos(redisPid);
+		long jvmCpu = ProcessCpu.ofThisJvm();
+		long redisCpu = ProcessCpu.of(redisPid);
 		long began = System.nanoTime();
 		deadline[0] = began + seconds * 1_000_000_000L;
 		start.countDown();
@@ -114,8 +110,8 @@ final class RedisThroughput {
 			worker.join();
 		}
 		long took = System.nanoTime() - began;
-		double jvmCores = (jvmCpuNanos() - jvmCpu) / (double) took;
-		double redisCores = (redisPid > 0) ? (redisCpuNanos(redisPid) - redisCpu) / (double) took : Double.NaN;
+		double jvmCores = (ProcessCpu.ofThisJvm() - jvmCpu) / (double) took;
+		double redisCores = (redisPid > 0) ? (ProcessCpu.of(redisPid) - redisCpu) / (double) took : Double.NaN;
 		long entries;
 		try (RedisConnection connection = factory.getConnection()) {
 			byte[] position = connection.stringCommands().get("{bench}:position".getBytes());
@@ -130,11 +126,6 @@ final class RedisThroughput {
 		}
 	}
 
-	private static long jvmCpuNanos() {
-		return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-			.getProcessCpuTime();
-	}
-
 	/** The redis-server started by this JVM, or -1 where /proc cannot tell. */
 	private static long redisPid() {
 		return ProcessHandle.current()
@@ -143,16 +134,6 @@ final class RedisThroughput {
 			.mapToLong(ProcessHandle::pid)
 			.findFirst()
 			.orElse(-1);
-	}
-
-	/** utime + stime of a process from /proc (Linux), in nanoseconds, assuming 100 clock ticks per second. */
-	private static long redisCpuNanos(long pid) throws IOException {
-		if (pid <= 0) {
-			return 0;
-		}
-		String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-		String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-		return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
 	}
 
 }
