@@ -456,13 +456,16 @@ public final class BenchmarkRunner {
 					expected, p50, p99, side.control() ? "send loop" : "registry.broadcast call", callP50,
 					result.samples().size(), result.timeouts(), client.closedWhileStreaming.get());
 			// What the round cost the machine: with 2 cores, half the sum is the least time a round can take.
-			System.out.printf("  CPU per round: server %.1f ms, load client %.1f ms (together on %d cores: %.1f ms)%n",
-					result.serverCpuMillis(), result.clientCpuMillis(), Runtime.getRuntime().availableProcessors(),
+			System.out.printf(
+					"  CPU per round: server %.1f ms (%.1f of it in the kernel), load client %.1f ms (together on %d cores: %.1f ms)%n",
+					result.serverCpuMillis(), result.serverKernelMillis(), result.clientCpuMillis(),
+					Runtime.getRuntime().availableProcessors(),
 					(result.serverCpuMillis() + result.clientCpuMillis()) / Runtime.getRuntime().availableProcessors());
 			record("fan-out to " + n + " p50 (ms)", side, p50);
 			record("fan-out to " + n + " p99 (ms)", side, p99);
 			record("fan-out to " + n + ": broadcast call (control: send loop) p50 (ms)", side, callP50);
 			record("fan-out to " + n + ": server CPU per round (ms)", side, result.serverCpuMillis());
+			record("fan-out to " + n + ": server kernel CPU per round (ms)", side, result.serverKernelMillis());
 			record("fan-out to " + n + ": load client CPU per round (ms)", side, result.clientCpuMillis());
 		}
 	}
@@ -470,10 +473,11 @@ public final class BenchmarkRunner {
 	/**
 	 * What {@link #fanoutRounds} measured: per round, the time from sending the broadcast to the last client's
 	 * receipt of it, and the time inside the server's broadcast call; and the CPU time per measured round of the
-	 * server's process and of this one (the load client), NaN where /proc cannot tell.
+	 * server's process (and the part of it in the kernel) and of this one (the load client), NaN where /proc cannot
+	 * tell.
 	 */
 	private record FanoutRounds(List<Double> samples, List<Double> callSamples, int timeouts, double serverCpuMillis,
-			double clientCpuMillis) {
+			double serverKernelMillis, double clientCpuMillis) {
 
 		double p50() {
 			return percentile(this.samples, 50);
@@ -497,11 +501,13 @@ public final class BenchmarkRunner {
 		List<Double> callSamples = new ArrayList<>();
 		int timeouts = 0;
 		long serverCpu = 0;
+		long serverKernel = 0;
 		long clientCpu = 0;
 		for (int i = -3; i < rounds; i++) {
 			if (i == 0) {
 				// After the warm-up; the pauses between rounds cost next to nothing.
 				serverCpu = cpuOf(serverPid);
+				serverKernel = kernelOf(serverPid);
 				clientCpu = ProcessCpu.ofThisJvm();
 			}
 			client.expectMore(1);
@@ -519,6 +525,7 @@ public final class BenchmarkRunner {
 			Thread.sleep(50);
 		}
 		return new FanoutRounds(samples, callSamples, timeouts, millisPerRound(serverCpu, cpuOf(serverPid), rounds),
+				millisPerRound(serverKernel, kernelOf(serverPid), rounds),
 				millisPerRound(clientCpu, ProcessCpu.ofThisJvm(), rounds));
 	}
 
@@ -526,6 +533,16 @@ public final class BenchmarkRunner {
 	private static long cpuOf(long pid) {
 		try {
 			return ProcessCpu.of(pid);
+		}
+		catch (IOException | RuntimeException ex) {
+			return -1;
+		}
+	}
+
+	/** The kernel's part of {@link #cpuOf}, or -1 where /proc cannot tell. */
+	private static long kernelOf(long pid) {
+		try {
+			return ProcessCpu.system(pid);
 		}
 		catch (IOException | RuntimeException ex) {
 			return -1;

@@ -31,12 +31,27 @@ final class ProcessCpu {
 	 * @throws IOException where /proc cannot tell (not Linux, or the process is gone)
 	 */
 	static long of(long pid) throws IOException {
-		if (pid <= 0) {
-			return 0;
-		}
+		return (pid <= 0) ? 0 : user(pid) + system(pid);
+	}
+
+	/**
+	 * The part of {@link #of} spent in the kernel (stime): system calls, such as socket writes.
+	 * @param pid the process
+	 * @return nanoseconds
+	 * @throws IOException where /proc cannot tell
+	 */
+	static long system(long pid) throws IOException {
+		return ticks(pid, 12);
+	}
+
+	private static long user(long pid) throws IOException {
+		return ticks(pid, 11);
+	}
+
+	private static long ticks(long pid, int field) throws IOException {
 		String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
 		String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-		return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
+		return Long.parseLong(fields[field]) * 10_000_000L;
 	}
 
 }
