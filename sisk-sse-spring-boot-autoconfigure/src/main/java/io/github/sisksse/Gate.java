@@ -24,8 +24,8 @@ import org.springframework.http.HttpStatus;
  */
 final class Gate {
 
-	/** The host of a source that is never registered. */
-	private static final SourceHost DETACHED = new SourceHost() {
+	/** The host of a source that is never registered: it sends nothing, and closing it ends it at once. */
+	static final SourceHost DETACHED = new SourceHost() {
 
 		@Override
 		public boolean sendFrom(DefaultEventSource source, Object data) {

@@ -28,23 +28,7 @@ class RegistryLifecycleTests {
 
 	private final RegistryLifecycle lifecycle = new RegistryLifecycle(this.parts);
 
-	private final SourceHost host = new SourceHost() {
-
-		@Override
-		public boolean sendFrom(DefaultEventSource source, Object data) {
-			return false;
-		}
-
-		@Override
-		public void ended(DefaultEventSource source) {
-		}
-
-		@Override
-		public void close(DefaultEventSource source) {
-			source.end(CloseReason.CLOSED_BY_SERVER, true, true, null, null);
-		}
-
-	};
+	private final SourceHost host = Gate.DETACHED;
 
 	@AfterEach
 	void destroy() {
@@ -58,18 +42,10 @@ class RegistryLifecycleTests {
 		return source;
 	}
 
-	private static SendCoreTests.TestSink bind(EventSource source, SendCoreTests.TestSink sink) {
-		EventSourceConnection connection = EventSourceConnection.of(source).orElseThrow();
-		connection.bind(sink);
-		sink.connection = connection;
-		connection.writable();
-		return sink;
-	}
-
 	@Test
 	void stopClosesEverySourceWithAJitteredRetryAndReportsBackOnceAllHaveEnded() {
 		DefaultEventSource bound = started();
-		SendCoreTests.TestSink sink = bind(bound, new SendCoreTests.TestSink());
+		SendCoreTests.TestSink sink = SendCoreTests.bind(bound, new SendCoreTests.TestSink());
 		DefaultEventSource unbound = started();
 		CompletableFuture<Void> stopped = new CompletableFuture<>();
 		this.lifecycle.stop(() -> stopped.complete(null));
@@ -106,7 +82,7 @@ class RegistryLifecycleTests {
 	@Test
 	void destroyEndsWhatTheStopLeftWritingAndStopsTheParts() {
 		DefaultEventSource stalled = started();
-		SendCoreTests.TestSink sink = bind(stalled, new SendCoreTests.TestSink().stuck());
+		SendCoreTests.TestSink sink = SendCoreTests.bind(stalled, new SendCoreTests.TestSink().stuck());
 		await().atMost(Duration.ofSeconds(5)).until(() -> sink.writes.get() > 0);
 		CompletableFuture<Void> stopped = new CompletableFuture<>();
 		this.lifecycle.stop(() -> stopped.complete(null));

@@ -38,7 +38,7 @@ class SendCoreTests {
 		return registry;
 	}
 
-	private static TestSink bind(EventSource source, TestSink sink) {
+	static TestSink bind(EventSource source, TestSink sink) {
 		EventSourceConnection connection = EventSourceConnection.of(source).orElseThrow();
 		connection.bind(sink);
 		sink.connection = connection;
