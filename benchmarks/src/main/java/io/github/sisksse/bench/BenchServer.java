@@ -3,9 +3,14 @@ package io.github.sisksse.bench;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -16,6 +21,7 @@ import io.github.sisksse.EventSourceClosedEvent;
 import io.github.sisksse.EventSourceRegistry;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.ServerConnector;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
@@ -281,6 +287,24 @@ public class BenchServer {
 
 		private final AtomicInteger sequence = new AtomicInteger();
 
+		/**
+		 * With {@code bench.control-threads} above 1 (the runner's {@code control-parallel} side), the send loop is
+		 * split over that many threads, each sending to its share of the emitters: what a hand-written parallel
+		 * loop over plain {@code SseEmitter}s can do on this machine.
+		 */
+		private final @Nullable ExecutorService senders;
+
+		private final int threads;
+
+		ControlController(@Value("${bench.control-threads:1}") int threads) {
+			this.threads = Math.max(1, threads);
+			this.senders = (this.threads > 1) ? Executors.newFixedThreadPool(this.threads, (task) -> {
+				Thread thread = new Thread(task, "control-sender");
+				thread.setDaemon(true);
+				return thread;
+			}) : null;
+		}
+
 		@GetMapping("/sse")
 		SseEmitter sse(@RequestParam String id) throws IOException {
 			SseEmitter emitter = new SseEmitter(-1L);
@@ -304,17 +328,34 @@ public class BenchServer {
 			long start = System.nanoTime();
 			for (int i = 0; i < count; i++) {
 				String data = this.sequence.incrementAndGet() + ":" + pad;
-				for (Map.Entry<String, SseEmitter> entry : this.emitters.entrySet()) {
-					try {
-						entry.getValue().send(data);
-						sent++;
-					}
-					catch (IOException | IllegalStateException ex) {
-						this.emitters.remove(entry.getKey(), entry.getValue());
-					}
-				}
+				sent += (this.senders != null) ? sendInParallel(this.senders, data) : send(this.emitters.entrySet(), data);
 			}
 			return "sent=" + sent + "\ncallNanos=" + (System.nanoTime() - start) + "\n";
+		}
+
+		private long send(Iterable<Map.Entry<String, SseEmitter>> targets, String data) {
+			long sent = 0;
+			for (Map.Entry<String, SseEmitter> entry : targets) {
+				try {
+					entry.getValue().send(data);
+					sent++;
+				}
+				catch (IOException | IllegalStateException ex) {
+					this.emitters.remove(entry.getKey(), entry.getValue());
+				}
+			}
+			return sent;
+		}
+
+		private long sendInParallel(ExecutorService senders, String data) {
+			List<Map.Entry<String, SseEmitter>> all = new ArrayList<>(this.emitters.entrySet());
+			List<CompletableFuture<Long>> shares = new ArrayList<>();
+			int size = (all.size() + this.threads - 1) / this.threads;
+			for (int from = 0; from < all.size(); from += size) {
+				List<Map.Entry<String, SseEmitter>> share = all.subList(from, Math.min(all.size(), from + size));
+				shares.add(CompletableFuture.supplyAsync(() -> send(share, data), senders));
+			}
+			return shares.stream().mapToLong(CompletableFuture::join).sum();
 		}
 
 		@Override

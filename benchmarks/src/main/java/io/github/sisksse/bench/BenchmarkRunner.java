@@ -222,7 +222,8 @@ public final class BenchmarkRunner {
 
 	/**
 	 * What one server JVM runs: a variant ({@code starter}, {@code control}, {@code control-tuned},
-	 * {@code starter-bigqueue}) on a container ({@code tomcat}, {@code jetty}).
+	 * {@code control-parallel}: the control's send loop split over one thread per core, {@code starter-bigqueue}) on
+	 * a container ({@code tomcat}, {@code jetty}).
 	 */
 	record Side(String variant, String container) {
 
@@ -1386,6 +1387,9 @@ public final class BenchmarkRunner {
 		command.addAll(containerArgs(side.container()));
 		if (side.control()) {
 			command.add("--sisk.sse.enabled=false");
+		}
+		if (side.variant().equals("control-parallel")) {
+			command.add("--bench.control-threads=" + Runtime.getRuntime().availableProcessors());
 		}
 		if (side.variant().equals("starter-bigqueue")) {
 			// A queue that holds the whole burst, so that healthy clients are not closed for overflow.
