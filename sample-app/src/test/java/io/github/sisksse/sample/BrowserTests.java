@@ -356,8 +356,16 @@ class BrowserTests {
 		input.sendKeys(text);
 	}
 
+	/**
+	 * Click a button once it can be clicked, the way the page's own script would: a native click goes to where the
+	 * button was when WebDriver measured it, and the page moves under it when a card above it changes height (the
+	 * ticker's first tick arriving, the live connections list). In CI the Connect button was once missed that way:
+	 * nothing happened, and the stream stayed closed.
+	 */
 	private static void click(String id) {
-		element(id).click();
+		WebElement button = element(id);
+		eventually(() -> assertThat(button.isDisplayed() && button.isEnabled()).as(id + " can be clicked").isTrue());
+		script("arguments[0].click()", button);
 	}
 
 	/**
