@@ -20,9 +20,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
+import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import org.jspecify.annotations.Nullable;
 import redis.embedded.RedisServer;
 
 /**
@@ -501,14 +503,12 @@ public final class BenchmarkRunner {
 		List<Double> samples = new ArrayList<>();
 		List<Double> callSamples = new ArrayList<>();
 		int timeouts = 0;
-		long serverCpu = 0;
-		long serverKernel = 0;
+		ProcessCpu.@Nullable Times serverCpu = null;
 		long clientCpu = 0;
 		for (int i = -3; i < rounds; i++) {
 			if (i == 0) {
 				// After the warm-up; the pauses between rounds cost next to nothing.
-				serverCpu = cpuOf(serverPid);
-				serverKernel = kernelOf(serverPid);
+				serverCpu = timesOf(serverPid);
 				clientCpu = ProcessCpu.ofThisJvm();
 			}
 			client.expectMore(1);
@@ -525,33 +525,27 @@ public final class BenchmarkRunner {
 			}
 			Thread.sleep(50);
 		}
-		return new FanoutRounds(samples, callSamples, timeouts, millisPerRound(serverCpu, cpuOf(serverPid), rounds),
-				millisPerRound(serverKernel, kernelOf(serverPid), rounds),
-				millisPerRound(clientCpu, ProcessCpu.ofThisJvm(), rounds));
+		ProcessCpu.Times serverCpuAfter = timesOf(serverPid);
+		double clientCpuMillis = (rounds > 0) ? (ProcessCpu.ofThisJvm() - clientCpu) / 1e6 / rounds : Double.NaN;
+		return new FanoutRounds(samples, callSamples, timeouts,
+				millisPerRound(serverCpu, serverCpuAfter, ProcessCpu.Times::total, rounds),
+				millisPerRound(serverCpu, serverCpuAfter, ProcessCpu.Times::system, rounds), clientCpuMillis);
 	}
 
-	/** A process's CPU time in nanoseconds, or -1 where /proc cannot tell. */
-	private static long cpuOf(long pid) {
+	/** A process's CPU times, or {@code null} where /proc cannot tell. */
+	private static ProcessCpu.@Nullable Times timesOf(long pid) {
 		try {
 			return ProcessCpu.of(pid);
 		}
 		catch (IOException | RuntimeException ex) {
-			return -1;
+			return null;
 		}
 	}
 
-	/** The kernel's part of {@link #cpuOf}, or -1 where /proc cannot tell. */
-	private static long kernelOf(long pid) {
-		try {
-			return ProcessCpu.system(pid);
-		}
-		catch (IOException | RuntimeException ex) {
-			return -1;
-		}
-	}
-
-	private static double millisPerRound(long before, long after, int rounds) {
-		return (before < 0 || after < 0 || rounds <= 0) ? Double.NaN : (after - before) / 1e6 / rounds;
+	private static double millisPerRound(ProcessCpu.@Nullable Times before, ProcessCpu.@Nullable Times after,
+			ToLongFunction<ProcessCpu.Times> part, int rounds) {
+		return (before == null || after == null || rounds <= 0) ? Double.NaN
+				: (part.applyAsLong(after) - part.applyAsLong(before)) / 1e6 / rounds;
 	}
 
 	private void throughput(Side side, ServerProcess server, LoadClient client) throws Exception {

@@ -24,34 +24,36 @@ final class ProcessCpu {
 	}
 
 	/**
-	 * Another process's CPU time: utime + stime from /proc (Linux), assuming 100 clock ticks per second, so to
-	 * 10 ms.
+	 * Another process's CPU time so far, from one read of /proc/PID/stat (Linux), assuming 100 clock ticks per
+	 * second, so to 10 ms.
 	 * @param pid the process, or a value {@code <= 0} for none
-	 * @return nanoseconds; 0 for no process
+	 * @return its user and kernel times; both 0 for no process
 	 * @throws IOException where /proc cannot tell (not Linux, or the process is gone)
 	 */
-	static long of(long pid) throws IOException {
-		return (pid <= 0) ? 0 : user(pid) + system(pid);
+	static Times of(long pid) throws IOException {
+		if (pid <= 0) {
+			return new Times(0, 0);
+		}
+		String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+		String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+		return new Times(Long.parseLong(fields[11]) * 10_000_000L, Long.parseLong(fields[12]) * 10_000_000L);
 	}
 
 	/**
-	 * The part of {@link #of} spent in the kernel (stime): system calls, such as socket writes.
-	 * @param pid the process
-	 * @return nanoseconds
-	 * @throws IOException where /proc cannot tell
+	 * A process's CPU time at one moment.
+	 * @param user nanoseconds in the process's own code (utime)
+	 * @param system nanoseconds in the kernel on its behalf (stime): system calls, such as socket writes
 	 */
-	static long system(long pid) throws IOException {
-		return ticks(pid, 12);
-	}
+	record Times(long user, long system) {
 
-	private static long user(long pid) throws IOException {
-		return ticks(pid, 11);
-	}
+		/**
+		 * User and kernel time together.
+		 * @return nanoseconds
+		 */
+		long total() {
+			return this.user + this.system;
+		}
 
-	private static long ticks(long pid, int field) throws IOException {
-		String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-		String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-		return Long.parseLong(fields[field]) * 10_000_000L;
 	}
 
 }

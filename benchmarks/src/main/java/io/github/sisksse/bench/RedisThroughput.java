@@ -102,7 +102,7 @@ final class RedisThroughput {
 			workers.add(worker);
 		}
 		long jvmCpu = ProcessCpu.ofThisJvm();
-		long redisCpu = ProcessCpu.of(redisPid);
+		long redisCpu = ProcessCpu.of(redisPid).total();
 		long began = System.nanoTime();
 		deadline[0] = began + seconds * 1_000_000_000L;
 		start.countDown();
@@ -111,7 +111,7 @@ final class RedisThroughput {
 		}
 		long took = System.nanoTime() - began;
 		double jvmCores = (ProcessCpu.ofThisJvm() - jvmCpu) / (double) took;
-		double redisCores = (redisPid > 0) ? (ProcessCpu.of(redisPid) - redisCpu) / (double) took : Double.NaN;
+		double redisCores = (redisPid > 0) ? (ProcessCpu.of(redisPid).total() - redisCpu) / (double) took : Double.NaN;
 		long entries;
 		try (RedisConnection connection = factory.getConnection()) {
 			byte[] position = connection.stringCommands().get("{bench}:position".getBytes());
